@@ -1,0 +1,256 @@
+"""Fetch CIFAR-10 and the SR benchmark sets, verified by content, from the web or a local mirror.
+
+CIFAR-10 comes from the official binary tarball (md5-checked before unpacking, parsed with
+NumPy: downloaded data is never unpickled). Set5, Set14, BSD100 and T91 come file by file
+from public repositories pinned to a commit; each image is checked by the sha256 of its
+decoded pixels (``srtwins/manifests``), so a re-encoded copy of the same pixels passes.
+A local mirror is a folder laid out like the download hosts' content (see README).
+"""
+import csv
+import hashlib
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from srtwins import SrtwinsError
+from srtwins.io import decode_image
+
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
+CIFAR10_FOLDER = "cifar-10-batches-bin"
+CIFAR10_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
+CIFAR10_TEST = "test_batch.bin"
+CIFAR10_RECORD = 1 + 32 * 32 * 3  # label byte, then 1024 R, 1024 G, 1024 B
+
+_GH = "https://raw.githubusercontent.com"
+# Where each SR set is downloaded from (a commit-pinned folder), and its folder in a mirror.
+SR_SETS = {
+    "set5": f"{_GH}/majedelhelou/denoising_datasets/58234876fef6f1b56306705c78dfd40cdb837b86/CSet5",
+    "set14": f"{_GH}/majedelhelou/denoising_datasets/58234876fef6f1b56306705c78dfd40cdb837b86/CSet14",
+    "bsd100": f"{_GH}/jbhuang0604/SelfExSR/8f6dd8c1d20cb7e8792a7177b4f6fd677633f598/data/BSD100/image_SRF_2",
+    "t91": f"{_GH}/tegg89/SRCNN-Tensorflow/78be1a24697935fc39a3a8cf59a6632264afade7/Train",
+}
+MIRROR_FOLDERS = {"cifar10": "cifar-10", "set5": "set5", "set14": "set14", "bsd100": "bsd100", "t91": "t91"}
+MANIFESTS = Path(__file__).with_name("manifests")
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    path: str
+    shape: tuple
+    pixels_sha256: str
+
+
+def read_manifest(path):
+    """Rows of a manifest TSV (path, array_shape, pixels_sha256; extra columns ignored)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SrtwinsError(f"{path}: manifest not found")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    return [ManifestRow(r["path"], _shape(r.get("array_shape", "-")), r.get("pixels_sha256", "-")) for r in rows]
+
+
+def _shape(text):
+    return tuple(int(v) for v in text.split("x")) if text and text != "-" else ()
+
+
+def file_digest(path, algo="sha256"):
+    h = hashlib.new(algo)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def pixels_sha256(img):
+    return hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- download
+def download(url, dest, *, md5=None, sha256=None, retries=3, timeout=60.0, backoff=1.0, progress=True):
+    """Download ``url`` to ``dest`` atomically, verifying md5/sha256 when given.
+
+    Network errors and checksum mismatches are retried ``retries`` times with exponential
+    backoff; HTTP 4xx is not retried. A partial file never lands at ``dest``.
+    """
+    dest = Path(dest)
+    if dest.is_file() and _matches(dest, md5, sha256):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    last = None
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(backoff * 2 ** (attempt - 1))
+        try:
+            _stream(url, part, timeout, progress)
+        except urllib.error.HTTPError as e:
+            part.unlink(missing_ok=True)
+            last = f"HTTP {e.code}"
+            if 400 <= e.code < 500:
+                break
+            continue
+        except (urllib.error.URLError, OSError, TimeoutError) as e:
+            part.unlink(missing_ok=True)
+            last = str(getattr(e, "reason", e))
+            continue
+        if _matches(part, md5, sha256):
+            part.replace(dest)
+            return dest
+        part.unlink(missing_ok=True)
+        last = "checksum mismatch"
+    raise SrtwinsError(f"{url}: download failed after {attempt + 1} attempt(s): {last}")
+
+
+def _stream(url, part, timeout, progress):
+    req = urllib.request.Request(url, headers={"User-Agent": "srtwins"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp, open(part, "wb") as out:
+        total = int(resp.headers.get("Content-Length") or 0)
+        expected = total or None
+        with tqdm(total=expected, unit="B", unit_scale=True, desc=Path(url).name, disable=not progress) as bar:
+            got = 0
+            for chunk in iter(lambda: resp.read(1 << 16), b""):
+                out.write(chunk)
+                got += len(chunk)
+                bar.update(len(chunk))
+    if expected and got != expected:
+        raise OSError(f"truncated transfer ({got} of {expected} bytes)")
+
+
+def _matches(path, md5, sha256):
+    return (md5 is None or file_digest(path, "md5") == md5) and (
+        sha256 is None or file_digest(path, "sha256") == sha256
+    )
+
+
+# --------------------------------------------------------------------------- archives
+def safe_extract(archive, dest):
+    """Unpack a tar archive into ``dest``, refusing links, devices and members outside ``dest``."""
+    dest = Path(dest).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for m in members:
+                target = (dest / m.name).resolve()
+                if not (m.isfile() or m.isdir()):
+                    raise SrtwinsError(f"{archive}: member {m.name!r} is not a regular file or folder")
+                if target != dest and dest not in target.parents:
+                    raise SrtwinsError(f"{archive}: member {m.name!r} would land outside {dest}")
+            tar.extractall(dest, members=members, filter="data")
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise SrtwinsError(f"{archive}: cannot unpack ({e})") from None
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+def parse_cifar_batch(path, limit=None):
+    """Read one CIFAR-10 binary batch: images (N, 32, 32, 3) uint8 RGB and labels (N,) uint8."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise SrtwinsError(f"{path}: CIFAR-10 batch file not found") from None
+    if size == 0 or size % CIFAR10_RECORD:
+        raise SrtwinsError(
+            f"{path}: truncated or corrupt CIFAR-10 batch ({size} bytes is not a whole number of {CIFAR10_RECORD}-byte records)"
+        )
+    n = size // CIFAR10_RECORD if limit is None else min(limit, size // CIFAR10_RECORD)
+    raw = np.fromfile(path, dtype=np.uint8, count=n * CIFAR10_RECORD).reshape(n, CIFAR10_RECORD)
+    labels = raw[:, 0].copy()
+    if labels.size and labels.max() > 9:
+        raise SrtwinsError(f"{path}: label {int(labels.max())} outside 0-9; not a CIFAR-10 batch")
+    images = raw[:, 1:].reshape(n, 3, 32, 32).transpose(0, 2, 3, 1).copy()
+    return images, labels
+
+
+def load_cifar10(folder, n_train, n_test):
+    """First ``n_train`` training and ``n_test`` test images of a ``cifar-10-batches-bin`` folder."""
+    folder = Path(folder)
+    xs, ys, have = [], [], 0
+    for name in CIFAR10_TRAIN:
+        if have >= n_train:
+            break
+        x, y = parse_cifar_batch(folder / name, limit=n_train - have)
+        xs.append(x), ys.append(y)
+        have += len(y)
+    if have < n_train:
+        total = sum(p.stat().st_size // CIFAR10_RECORD for p in (folder / n for n in CIFAR10_TRAIN))
+        raise SrtwinsError(f"cifar.train_size={n_train} but {folder} holds only {total} training images")
+    x_test, y_test = parse_cifar_batch(folder / CIFAR10_TEST, limit=n_test)
+    if len(y_test) < n_test:
+        raise SrtwinsError(f"cifar.test_size={n_test} but {folder / CIFAR10_TEST} holds only {len(y_test)} test images")
+    classes = (folder / "batches.meta.txt").read_text().split()
+    if len(classes) != 10:
+        raise SrtwinsError(f"{folder / 'batches.meta.txt'}: expected 10 class names, found {len(classes)}")
+    return np.concatenate(xs), np.concatenate(ys), x_test, y_test, classes
+
+
+def cifar10_folder_from_download(cache, **dl):
+    archive = download(CIFAR10_URL, Path(cache) / "cifar-10-binary.tar.gz", md5=CIFAR10_MD5, **dl)
+    safe_extract(archive, Path(cache) / "cifar10")
+    return Path(cache) / "cifar10" / CIFAR10_FOLDER
+
+
+def cifar10_folder_from_mirror(mirror):
+    """The mirror's CIFAR-10 batch folder, after checking each file against the mirror's MANIFEST.tsv."""
+    root = Path(mirror) / MIRROR_FOLDERS["cifar10"]
+    manifest = root / "MANIFEST.tsv"
+    if not manifest.is_file():
+        raise SrtwinsError(f"{manifest}: mirror manifest not found")
+    with open(manifest, newline="") as f:
+        expected = {r["path"]: r["sha256"] for r in csv.DictReader(f, delimiter="\t")}
+    for name in [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]:
+        rel = f"{CIFAR10_FOLDER}/{name}"
+        path = root / rel
+        if rel not in expected:
+            raise SrtwinsError(f"{manifest}: no entry for {rel}")
+        if not path.is_file():
+            raise SrtwinsError(f"{path}: missing from the mirror")
+        if file_digest(path) != expected[rel]:
+            raise SrtwinsError(f"{path}: checksum mismatch against {manifest}")
+    return root / CIFAR10_FOLDER
+
+
+# --------------------------------------------------------------------------- SR image sets
+def load_image_set(name, read_bytes, manifest=None):
+    """Decode and verify every image of an SR set; ``read_bytes(filename) -> bytes``.
+
+    Returns {stem: uint8 array}; grayscale images stay single-channel.
+    """
+    rows = read_manifest(manifest or MANIFESTS / f"{name}.tsv")
+    images = {}
+    for row in tqdm(rows, desc=name, unit="img", leave=False):
+        img = decode_image(read_bytes(row.path), f"{name}/{row.path}")
+        if row.shape and img.shape != row.shape:
+            raise SrtwinsError(f"{name}/{row.path}: decoded shape {img.shape}, expected {row.shape}")
+        if row.pixels_sha256 not in ("", "-") and pixels_sha256(img) != row.pixels_sha256:
+            raise SrtwinsError(f"{name}/{row.path}: pixel checksum mismatch (corrupt or a different image)")
+        images[Path(row.path).stem] = img
+    return images
+
+
+def mirror_reader(mirror, name):
+    root = Path(mirror) / MIRROR_FOLDERS[name]
+
+    def read(filename):
+        path = root / filename
+        try:
+            return path.read_bytes()
+        except OSError:
+            raise SrtwinsError(f"{path}: missing from the mirror") from None
+
+    return read
+
+
+def download_reader(cache, name, **dl):
+    def read(filename):
+        return download(f"{SR_SETS[name]}/{filename}", Path(cache) / name / filename, **dl).read_bytes()
+
+    return read

@@ -1,0 +1,69 @@
+"""Read params.yaml in one place and validate keys with errors that name the key."""
+from pathlib import Path
+
+import yaml
+
+from srtwins import SrtwinsError
+
+SCALES = (2, 3, 4)
+_MISSING = object()
+
+
+def load(path="params.yaml"):
+    path = Path(path)
+    try:
+        params = yaml.safe_load(path.read_text())
+    except OSError:
+        raise SrtwinsError(f"{path}: params file not found") from None
+    except yaml.YAMLError as e:
+        raise SrtwinsError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(params, dict):
+        raise SrtwinsError(f"{path}: expected a mapping of params")
+    return params
+
+
+def get(params, key, kind, *, choices=None, minimum=None, default=_MISSING):
+    """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and ``minimum``."""
+    node = params
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            if default is not _MISSING:
+                return default
+            raise SrtwinsError(f"params: missing key '{key}'")
+        node = node[part]
+    if isinstance(node, bool) and kind is not bool:
+        raise SrtwinsError(f"params: '{key}' must be {_name(kind)}, got {node!r}")
+    if not isinstance(node, kind):
+        raise SrtwinsError(f"params: '{key}' must be {_name(kind)}, got {node!r}")
+    if choices is not None and node not in choices:
+        raise SrtwinsError(f"params: '{key}' = {node!r} is not allowed; allowed: {', '.join(map(str, choices))}")
+    if minimum is not None and node < minimum:
+        raise SrtwinsError(f"params: '{key}' = {node!r} must be >= {minimum}")
+    return node
+
+
+def get_list(params, key, kind, *, choices=None, minimum=None, nonempty=True):
+    """A list param whose every item is checked like :func:`get`."""
+    values = get(params, key, list)
+    if nonempty and not values:
+        raise SrtwinsError(f"params: '{key}' must not be empty")
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, kind):
+            raise SrtwinsError(f"params: '{key}' items must be {_name(kind)}, got {v!r}")
+        if choices is not None and v not in choices:
+            raise SrtwinsError(f"params: '{key}' has {v!r}; allowed: {', '.join(map(str, choices))}")
+        if minimum is not None and v < minimum:
+            raise SrtwinsError(f"params: '{key}' has {v!r}; items must be >= {minimum}")
+    if len(set(map(repr, values))) != len(values):
+        raise SrtwinsError(f"params: '{key}' has duplicate entries")
+    return values
+
+
+def scales(params):
+    return get_list(params, "degrade.scales", int, choices=SCALES)
+
+
+def _name(kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join({int: "an integer", float: "a number", str: "a string", list: "a list",
+                        dict: "a mapping", bool: "true or false"}.get(k, k.__name__) for k in kinds)
