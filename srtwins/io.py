@@ -11,6 +11,8 @@ import numpy as np
 
 from srtwins import SrtwinsError
 
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report decode errors ourselves
+
 
 @contextlib.contextmanager
 def atomic_dir(final):

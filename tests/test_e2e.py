@@ -1,0 +1,70 @@
+"""The real `dvc repro` in a temp git repo with a tiny params override."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+TINY = {
+    "cifar.train_size": 64,
+    "cifar.test_size": 32,
+    "degrade.scales": [2],
+}
+
+
+def _sh(cmd, cwd, env):
+    r = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, shell=True)
+    assert r.returncode == 0, f"{cmd}\n{r.stdout}\n{r.stderr}"
+    return r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    from tests.conftest import mirror_path
+
+    mirror = mirror_path()
+    dst = tmp_path_factory.mktemp("e2e") / "srtwins"
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if (ROOT / rel).is_file() and not rel.startswith(("metrics/", "plots/")) and rel != "dvc.lock":
+            (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, dst / rel)
+    params = yaml.safe_load((dst / "params.yaml").read_text())
+    for key, value in TINY.items():
+        node = params
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    env = {**os.environ, "SRTWINS_MIRROR": str(mirror), "DVC_NO_ANALYTICS": "1",
+           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    _sh("git init -q && git add -A && git commit -qm init", dst, env)
+    log = _sh("dvc repro", dst, env)
+    return dst, env, log
+
+
+def test_repro_writes_metrics_in_the_agreed_shape(repo):
+    dst, _, _ = repo
+    sr = json.loads((dst / "metrics/sr.json").read_text())
+    assert set(sr) == {"set5", "set14", "bsd100", "cifar10"}
+    cell = sr["set5"]["x2"]["bicubic"]
+    assert set(cell) == {"psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "mse_rgb"}
+    assert abs(cell["psnr_y"] - 33.66) < 0.03
+    assert sr["set5"]["x2"]["bilinear"]["psnr_y"] < cell["psnr_y"]
+
+
+def test_second_repro_runs_nothing(repo):
+    dst, env, _ = repo
+    out = _sh("dvc repro", dst, env)
+    assert "Running stage" not in out
+    assert "up to date" in _sh("dvc status", dst, env)

@@ -1,0 +1,121 @@
+"""Bad input through the real stage entry points: one line naming the file or key, exit 1, no output."""
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import ROOT, run_stage
+from tests.helpers import write_cifar_mirror
+
+
+def _params(tmp_path, **overrides):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for key, value in overrides.items():
+        node = params
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def _assert_clean_failure(result, *needles, out):
+    """Exit 1, the last stderr line is the one error line (progress bars may precede it), no traceback."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: ") and result.stderr.count("error: ") == 1, result.stderr
+    for needle in needles:
+        assert needle in line, line
+    assert not out.exists(), f"{out} was left behind"
+    assert not list(out.parent.glob(f".{out.name}.*")) if out.parent.exists() else True
+
+
+def _mirror_with(tmp_path, real_mirror=None, n_per_batch=20):
+    """A synthetic CIFAR-10 mirror; the SR sets linked from the real mirror when given."""
+    mirror = tmp_path / "mirror"
+    write_cifar_mirror(mirror, n_per_batch)
+    if real_mirror:
+        for name in ("set5", "set14", "bsd100", "t91"):
+            (mirror / name).symlink_to(real_mirror / name)
+    return mirror
+
+
+def test_missing_mirror(tmp_path):
+    _params(tmp_path, **{"fetch.mirror": str(tmp_path / "nowhere")})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": ""})
+    _assert_clean_failure(r, "nowhere", "does not exist", out=tmp_path / "data/raw")
+
+
+def test_subset_larger_than_source(tmp_path):
+    mirror = _mirror_with(tmp_path)
+    _params(tmp_path, **{"cifar.train_size": 101})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    _assert_clean_failure(r, "cifar.train_size=101", "holds only 100", out=tmp_path / "data/raw")
+
+
+def test_truncated_cifar_batch_in_mirror(tmp_path):
+    mirror = _mirror_with(tmp_path)
+    batch = mirror / "cifar-10/cifar-10-batches-bin/data_batch_2.bin"
+    batch.write_bytes(batch.read_bytes()[:-1000])
+    _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    _assert_clean_failure(r, "data_batch_2.bin", "checksum mismatch", out=tmp_path / "data/raw")
+
+
+def test_truncated_cifar_batch_listed_in_its_manifest(tmp_path):
+    """A mirror made from a truncated copy: the manifest agrees, the record check catches it."""
+    mirror = tmp_path / "mirror"
+    folder = mirror / "cifar-10/cifar-10-batches-bin"
+    write_cifar_mirror(mirror)
+    batch = folder / "data_batch_2.bin"
+    batch.write_bytes(batch.read_bytes()[:-1000])
+    write_cifar_mirror(mirror, rewrite_manifest_only=True)
+    _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    _assert_clean_failure(r, "data_batch_2.bin", "truncated", out=tmp_path / "data/raw")
+
+
+def test_corrupt_image_in_mirror(tmp_path, mirror):
+    fake = _mirror_with(tmp_path)
+    for name in ("set14", "bsd100", "t91"):
+        (fake / name).symlink_to(mirror / name)
+    shutil.copytree(mirror / "set5", fake / "set5")
+    (fake / "set5/butterfly.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
+    _assert_clean_failure(r, "set5/butterfly.png", "does not decode", out=tmp_path / "data/raw")
+
+
+def test_fetch_from_mirror_writes_normalised_layout(tmp_path, mirror):
+    fake = _mirror_with(tmp_path, mirror)
+    _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
+    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
+    assert r.returncode == 0, r.stderr
+    raw = tmp_path / "data/raw"
+    assert np.load(raw / "cifar10/x_train.npy").shape == (50, 32, 32, 3)
+    assert np.load(raw / "cifar10/y_test.npy").shape == (10,)
+    assert len(list((raw / "bsd100").glob("*.png"))) == 100
+    bridge = cv2.imread(str(raw / "set14/bridge.png"), cv2.IMREAD_UNCHANGED)
+    assert bridge.ndim == 2  # grayscale stays single-channel
+
+
+@pytest.mark.parametrize("scales, needle", [([5], "degrade.scales"), ([], "degrade.scales"), (["2"], "degrade.scales")])
+def test_degrade_rejects_bad_scales(tmp_path, scales, needle):
+    _params(tmp_path, **{"degrade.scales": scales})
+    r = run_stage("degrade", tmp_path)
+    _assert_clean_failure(r, needle, out=tmp_path / "data/lr")
+
+
+def test_bad_fetch_source_names_the_key(tmp_path):
+    _params(tmp_path, **{"fetch.source": "ftp"})
+    r = run_stage("fetch", tmp_path)
+    _assert_clean_failure(r, "fetch.source", "mirror, download", out=tmp_path / "data/raw")
+
+
+def test_degrade_without_fetch_names_the_folder(tmp_path):
+    _params(tmp_path)
+    r = run_stage("degrade", tmp_path)
+    _assert_clean_failure(r, "data/raw/set5", out=tmp_path / "data/lr")
