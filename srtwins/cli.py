@@ -2,7 +2,7 @@
 import os
 import sys
 
-from srtwins import SrtwinsError
+from srtwins import SrtwinsError  # noqa: F401  (stages raise cli.SrtwinsError)
 
 
 def run(main):

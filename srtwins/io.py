@@ -35,7 +35,7 @@ def atomic_file(final, mode="wb"):
     """Yield a temp path beside ``final`` that is renamed onto it when the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".tmp{final.suffix}", dir=final.parent)
     os.close(fd)
     try:
         yield Path(tmp)

@@ -1,0 +1,56 @@
+"""Figures: SR image triplets, PSNR against parameters."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from srtwins.io import atomic_file  # noqa: E402
+
+
+def save(fig, path):
+    with atomic_file(path) as tmp:
+        fig.savefig(tmp, dpi=90, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
+def triplets(rows, path, title):
+    """rows: list of (label, [(caption, uint8 image), ...]) drawn as a grid (LR | bicubic | SR | HR)."""
+    ncol = max(len(r[1]) for r in rows)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(2.6 * ncol, 2.6 * len(rows)), squeeze=False)
+    for r, (label, panels) in enumerate(rows):
+        for c, (caption, img) in enumerate(panels):
+            ax = axes[r, c]
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
+            ax.set_title(caption, fontsize=8)
+            ax.axis("off")
+        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    save(fig, path)
+
+
+def psnr_vs_params(points, baselines, path, dataset="set5"):
+    """points: (label, params, psnr); baselines: {scale: psnr} drawn as horizontal lines."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, n_params, psnr in points:
+        ax.scatter(n_params, psnr)
+        ax.annotate(label, (n_params, psnr), fontsize=8, xytext=(4, 2), textcoords="offset points")
+    for scale, value in baselines.items():
+        ax.axhline(value, ls="--", lw=0.8, color="grey")
+        ax.text(ax.get_xlim()[0] if points else 1, value, f" bicubic {scale}", fontsize=7, va="bottom", color="grey")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel(f"PSNR-Y on {dataset} (dB)")
+    ax.set_title("SR quality against model size")
+    ax.grid(alpha=0.3)
+    save(fig, path)
+
+
+def crop(img, size):
+    h, w = img.shape[:2]
+    y, x = max(0, (h - size) // 2), max(0, (w - size) // 2)
+    return img[y : y + size, x : x + size]
+
+
+def nearest_up(img, scale):
+    return np.repeat(np.repeat(img, scale, 0), scale, 1)
