@@ -54,3 +54,35 @@ def crop(img, size):
 
 def nearest_up(img, scale):
     return np.repeat(np.repeat(img, scale, 0), scale, 1)
+
+
+def per_class_accuracy(per_class, classes, path):
+    """Grouped bars: per-class test accuracy of every arm (mean over seeds)."""
+    fig, ax = plt.subplots(figsize=(10, 4))
+    width = 0.8 / len(per_class)
+    for i, (arm, acc) in enumerate(per_class.items()):
+        ax.bar(np.arange(len(classes)) + i * width, acc, width, label=arm)
+    ax.set_xticks(np.arange(len(classes)) + 0.4 - width / 2, classes, rotation=30)
+    ax.set_ylabel("test accuracy")
+    ax.set_title("Per-class accuracy by arm")
+    ax.legend(fontsize=7, ncol=4)
+    ax.grid(axis="y", alpha=0.3)
+    save(fig, path)
+
+
+def gain_vs_psnr(points, bicubic_psnr, path):
+    """Accuracy gain of each SR arm over its twin against the SR net's CIFAR-10 PSNR, with 95% CIs."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    markers = {"lr": "o", "bicubic": "s"}
+    for arm, base, psnr, t in points:
+        err = [[t["delta_accuracy"] - t["ci95_low"]], [t["ci95_high"] - t["delta_accuracy"]]]
+        ax.errorbar(psnr, t["delta_accuracy"], yerr=err, fmt=markers.get(base, "^"), capsize=3,
+                    label=f"{arm} vs {base}")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.axvline(bicubic_psnr, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("SR net PSNR-Y on CIFAR-10 test (dB; dashed: bicubic)")
+    ax.set_ylabel("accuracy gain over twin")
+    ax.set_title("Does a better PSNR buy a better classifier?")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    save(fig, path)

@@ -21,10 +21,35 @@ def sr_table(sr):
     return "\n".join([head, rule, *rows])
 
 
-def render(sr, extra_sections=()):
+def nets_table(nets):
+    head = "| run | parameters | GFLOPs / output MPx | inference CIFAR img/s | training | perceptual features |"
+    rows = [head, "|---|---|---|---|---|---|"]
+    for run, n in nets.items():
+        t = n["training"].get("train") or n["training"].get("pretrain") or {}
+        rows.append(f"| {run} | {n['params']:,} | {n['gflops_per_output_mpx']:.2f} | {n['inference_images_per_s']} | "
+                    f"{t.get('epochs_run', '-')} epochs, {t.get('train_seconds', '-')} s | {n['perceptual_features']} |")
+    return "\n".join(rows)
+
+
+def classify_tables(cls):
+    arms = ["| arm | accuracy (mean ± sd over seeds) | macro F1 | macro AUC |", "|---|---|---|---|"]
+    for name, a in cls["arms"].items():
+        arms.append(f"| {name} | {a['accuracy']:.4f} ± {a['accuracy_std']:.4f} | {a['f1_macro']:.4f} | {a['auc_macro']:.4f} |")
+    twins = ["| twin pair | accuracy difference | 95% CI | McNemar p (seed 0) |", "|---|---|---|---|"]
+    for name, t in cls["twins"].items():
+        twins.append(f"| {name.replace('_vs_', ' vs ')} | {t['delta_accuracy']:+.4f} | "
+                     f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['mcnemar_p']:.3g} |")
+    n = f"{cls['test_images']} CIFAR-10 test images, seeds {cls['seeds']}"
+    return (f"### Twin classifiers ({n}, `metrics/classify.json`)\n\n" + "\n".join(arms)
+            + "\n\n" + "\n".join(twins))
+
+
+def render(sr, nets=None, cls=None):
     parts = ["### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)", "", sr_table(sr)]
-    for section in extra_sections:
-        parts += ["", section]
+    if nets:
+        parts += ["", "### SR nets (`metrics/sr_nets.json`)", "", nets_table(nets)]
+    if cls:
+        parts += ["", classify_tables(cls)]
     return "\n".join(parts)
 
 

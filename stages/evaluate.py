@@ -8,7 +8,6 @@ plots/sr_triplets/<run>.png (LR | bicubic | SR | HR), plots/sr_psnr_vs_params.pn
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from srtwins import cli, srconfig
@@ -16,7 +15,7 @@ from srtwins import evaluate as E
 from srtwins import params as P
 from srtwins import plots
 from srtwins.imresize import modcrop
-from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
+from srtwins.io import atomic_file, load_npy, read_image, read_image_dir, write_json
 
 RAW, LR, SR = Path("data/raw"), Path("data/lr"), Path("data/sr")
 SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005"]}
@@ -91,13 +90,13 @@ def draw(runs, report, nets_report, hr_sets, cifar_hr):
 
     for run in runs:
         s, rows = run.scale, []
-        items = [(f"{n}/{k}", hr_sets[n][k], read_image_dir(LR / f"x{s}" / n)[k], SR / run.name / n / f"{k}.png")
+        items = [(f"{n}/{k}", hr_sets[n][k], read_image(LR / f"x{s}" / n / f"{k}.png"), SR / run.name / n / f"{k}.png")
                  for n, ks in SHOW.items() for k in ks if k in hr_sets[n]]
         sr_cifar = load_npy(SR / run.name / "cifar10" / "x_test.npy")
         lr_cifar = load_npy(LR / f"x{s}" / "cifar10" / "x_test.npy")
         for label, hr, lr, sr_path in items:
             hr = modcrop(hr, s)
-            sr = read_image_dir(sr_path.parent)[sr_path.stem]
+            sr = read_image(sr_path)
             rows.append((label, _panels(lr, hr, sr, s, upscale, score, crop=96)))
         for i in range(2):
             rows.append((f"cifar10/test/{i}", _panels(lr_cifar[i], modcrop(cifar_hr[i], s), sr_cifar[i], s, upscale, score)))

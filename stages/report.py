@@ -9,8 +9,8 @@ README = Path("README.md")
 
 
 def main():
-    sr = json.loads(Path("metrics/sr.json").read_text())
-    text = report.replace_section(README.read_text(), report.render(sr))
+    load = lambda name: json.loads(Path(f"metrics/{name}.json").read_text())  # noqa: E731
+    text = report.replace_section(README.read_text(), report.render(load("sr"), load("sr_nets"), load("classify")))
     with atomic_file(README) as tmp:
         tmp.write_text(text)
 

@@ -1,0 +1,63 @@
+"""Twin classifiers: one architecture and recipe for every arm; only the input differs."""
+import keras
+import numpy as np
+from keras import layers
+
+from srtwins import SrtwinsError
+
+MODELS = ("small_cnn", "resnet")
+
+
+def small_cnn(input_shape, n_classes=10, dense=128, augment=True, seed=0):
+    """The original study's CNN: two 3x3x32 SAME convs, each with 2x2 max-pooling, a ReLU dense layer, logits."""
+    inp = keras.Input(input_shape, name="image")
+    x = _stem(inp, augment, seed)
+    for i in range(2):
+        x = layers.Conv2D(32, 3, padding="same", activation="relu", name=f"conv{i + 1}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
+    x = layers.Dense(dense, activation="relu", name="dense")(layers.Flatten(name="flatten")(x))
+    return keras.Model(inp, layers.Dense(n_classes, name="logits")(x), name="small_cnn")
+
+
+def resnet(input_shape, n_classes=10, width=32, blocks=(1, 1, 1), augment=True, seed=0):
+    """A small pre-activation ResNet (three stages, global pooling): the stronger classifier option."""
+    inp = keras.Input(input_shape, name="image")
+    x = layers.Conv2D(width, 3, padding="same", name="stem")(_stem(inp, augment, seed))
+    for stage, n in enumerate(blocks):
+        for b in range(n):
+            stride = 2 if stage > 0 and b == 0 else 1
+            filters = width * 2**stage
+            name = f"s{stage + 1}b{b + 1}"
+            y = layers.ReLU(name=f"{name}_relu1")(layers.BatchNormalization(name=f"{name}_bn1")(x))
+            shortcut = x if stride == 1 and x.shape[-1] == filters else layers.Conv2D(
+                filters, 1, strides=stride, name=f"{name}_proj")(y)
+            y = layers.Conv2D(filters, 3, strides=stride, padding="same", name=f"{name}_conv1")(y)
+            y = layers.ReLU(name=f"{name}_relu2")(layers.BatchNormalization(name=f"{name}_bn2")(y))
+            y = layers.Conv2D(filters, 3, padding="same", name=f"{name}_conv2")(y)
+            x = layers.Add(name=f"{name}_add")([shortcut, y])
+    x = layers.ReLU(name="head_relu")(layers.BatchNormalization(name="head_bn")(x))
+    x = layers.GlobalAveragePooling2D(name="pool")(x)
+    return keras.Model(inp, layers.Dense(n_classes, name="logits")(x), name="resnet")
+
+
+def _stem(inp, augment, seed):
+    x = layers.Rescaling(1 / 255.0, name="to_unit")(inp)
+    return layers.RandomFlip("horizontal", seed=seed, name="flip")(x) if augment else x
+
+
+def build(name, input_shape, **options):
+    if name not in MODELS:
+        raise SrtwinsError(f"params: 'classify.model' = {name!r} is not allowed; allowed: {', '.join(MODELS)}")
+    return {"small_cnn": small_cnn, "resnet": resnet}[name](input_shape, **options)
+
+
+def softmax(logits):
+    z = np.asarray(logits, np.float64)
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def check_inputs(x, y, name):
+    if x.ndim != 4 or x.shape[0] != y.shape[0]:
+        raise SrtwinsError(f"{name}: {x.shape[0] if x.ndim else 0} images for {y.shape[0]} labels (shape {x.shape}); "
+                           "the cached array does not match its labels, rerun super_resolve")
