@@ -42,7 +42,7 @@ class AdversarialSR(keras.Model):
     def call(self, x, training=False):
         return self.generator(x, training=training)
 
-    def _losses(self, lr, hr, training):
+    def _step_losses(self, lr, hr, training):
         sr = self.generator(lr, training=training)
         real = self.discriminator(hr, training=training)
         fake = self.discriminator(sr, training=training)
@@ -64,7 +64,7 @@ class AdversarialSR(keras.Model):
 
         lr, hr = data
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            g_loss, d_loss, parts = self._losses(lr, hr, training=True)
+            g_loss, d_loss, parts = self._step_losses(lr, hr, training=True)
         g_vars, d_vars = self.generator.trainable_variables, self.discriminator.trainable_variables
         self.optimizer.apply_gradients(zip(g_tape.gradient(g_loss, g_vars), g_vars))
         self.d_optimizer.apply_gradients(zip(d_tape.gradient(d_loss, d_vars), d_vars))
@@ -72,5 +72,5 @@ class AdversarialSR(keras.Model):
 
     def test_step(self, data):
         lr, hr = data
-        g_loss, d_loss, parts = self._losses(lr, hr, training=False)
+        g_loss, d_loss, parts = self._step_losses(lr, hr, training=False)
         return {"loss": g_loss, "d_loss": d_loss, **parts}

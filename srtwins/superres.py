@@ -10,18 +10,22 @@ from srtwins.train import predict_uint8
 
 
 def super_resolve_array(model, lr, scale, out_path, batch_size=256, desc="super-resolve"):
-    """SR every image of ``lr`` (N, h, w, C) into a memory-mapped ``.npy`` at ``out_path``, atomically.
+    """SR every image of ``lr`` (N, h, w, C) into a ``.npy`` at ``out_path``, atomically.
 
-    Only one batch of floats is alive at a time; returns images per second.
+    The header is written first, then each batch is appended with a plain write: only one batch
+    is in memory at a time and, unlike a memory-mapped output, written pages do not stay resident
+    in this process. ``lr`` may itself be memory-mapped. Returns images per second.
     """
     n, h, w, c = lr.shape
+    shape = (n, h * scale, w * scale, c)
     start = time.perf_counter()
-    with atomic_file(out_path) as tmp:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(n, h * scale, w * scale, c))
+    with atomic_file(out_path) as tmp, open(tmp, "wb") as f:
+        np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": shape})
         for i in tqdm(range(0, n, batch_size), desc=desc, unit="batch", leave=False):
-            out[i : i + batch_size] = predict_uint8(model, lr[i : i + batch_size], batch_size)
-        out.flush()
-        del out
+            sr = predict_uint8(model, lr[i : i + batch_size], batch_size)
+            if sr.shape[1:] != shape[1:]:
+                raise SrtwinsError(f"{out_path}: the model made {sr.shape[1:]} images, expected {shape[1:]}")
+            f.write(np.ascontiguousarray(sr).tobytes())
     return n / max(time.perf_counter() - start, 1e-9)
 
 

@@ -54,8 +54,8 @@ def http_server():
     srv.shutdown()
 
 
-def run_stage(stage, cwd, env=None):
-    """Run ``python -m stages.<stage>`` in ``cwd`` with the repo on the path."""
+def run_stage(stage, cwd, env=None, args=()):
+    """Run ``python -m stages.<stage> [args]`` in ``cwd`` with the repo on the path."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", f"stages.{stage}"], cwd=cwd, env=full_env,
+    return subprocess.run([sys.executable, "-m", f"stages.{stage}", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True)

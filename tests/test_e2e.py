@@ -13,9 +13,20 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 TINY = {
+    "epochs": 1,
     "cifar.train_size": 64,
     "cifar.test_size": 32,
     "degrade.scales": [2],
+    "sr.train.epochs": 1,
+    "sr.train.steps_per_epoch": 2,
+    "sr.train.val_patches": 16,
+    "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
+    "classify.seeds": [0],
+    "classify.bootstrap": 100,
+    "classify.arms": [{"name": "lr", "input": "data/lr/x2/cifar10"},
+                      {"name": "bicubic", "input": "data/lr/x2/cifar10"},
+                      {"name": "sr-espcn", "input": "data/sr/espcn_x2/cifar10"},
+                      {"name": "hr", "input": "data/raw/cifar10"}],
 }
 
 
@@ -44,6 +55,8 @@ def repo(tmp_path_factory):
         for p in parents:
             node = node[p]
         node[last] = value
+    for net in params["sr"]["nets"].values():  # the tiny recipe wins over per-net budgets
+        net.pop("train", None)
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "SRTWINS_MIRROR": str(mirror), "DVC_NO_ANALYTICS": "1",
            "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
@@ -63,8 +76,34 @@ def test_repro_writes_metrics_in_the_agreed_shape(repo):
     assert sr["set5"]["x2"]["bilinear"]["psnr_y"] < cell["psnr_y"]
 
 
+def test_repro_trains_scores_and_reports_the_twins(repo):
+    dst, _, _ = repo
+    sr = json.loads((dst / "metrics/sr.json").read_text())
+    assert set(sr["cifar10"]["x2"]) == {"bicubic", "bilinear", "espcn"}
+    nets = json.loads((dst / "metrics/sr_nets.json").read_text())
+    assert nets["espcn_x2"]["params"] == 26_796 and nets["espcn_x2"]["inference_images_per_s"] > 0
+    cls = json.loads((dst / "metrics/classify.json").read_text())
+    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr"}
+    assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic"}
+    t = cls["twins"]["sr-espcn_vs_lr"]
+    assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"] and 0 <= t["mcnemar_p"] <= 1
+    readme = (dst / "README.md").read_text()
+    assert "sr-espcn vs lr" in readme and f"{t['delta_accuracy']:+.4f}" in readme
+    assert (dst / "models/sr/espcn_x2.keras").is_file()
+    assert (dst / "plots/train_sr/espcn_x2/plots/metrics/train/loss.tsv").is_file() or any(
+        (dst / "plots/train_sr/espcn_x2/plots/metrics").rglob("*.tsv"))
+
+
 def test_second_repro_runs_nothing(repo):
     dst, env, _ = repo
     out = _sh("dvc repro", dst, env)
     assert "Running stage" not in out
     assert "up to date" in _sh("dvc status", dst, env)
+
+
+def test_epochs_sweep_reruns_only_classifiers_and_their_evaluation(repo):
+    dst, env, _ = repo
+    _sh("git add -A && git commit -qm repro", dst, env)
+    out = _sh("dvc exp run -S epochs=2", dst, env)
+    ran = {line.split("'")[1].split("@")[0] for line in out.splitlines() if line.startswith("Running stage")}
+    assert ran == {"train_classifier", "evaluate_classify", "report"}, out

@@ -119,3 +119,62 @@ def test_degrade_without_fetch_names_the_folder(tmp_path):
     _params(tmp_path)
     r = run_stage("degrade", tmp_path)
     _assert_clean_failure(r, "data/raw/set5", out=tmp_path / "data/lr")
+
+
+def _sr_params(tmp_path, runs, **overrides):
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["sr"]["runs"] = runs
+    for key, value in overrides.items():
+        node = params
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+def test_train_sr_unknown_net(tmp_path):
+    _sr_params(tmp_path, {"vdsr_x2": {"net": "vdsr", "scale": 2}})
+    r = run_stage("train_sr", tmp_path, args=["--run", "vdsr_x2"])
+    _assert_clean_failure(r, "sr.runs.vdsr_x2.net", "'vdsr'", out=tmp_path / "models/sr/vdsr_x2.keras")
+
+
+def test_train_sr_scale_the_net_cannot_do(tmp_path):
+    _sr_params(tmp_path, {"compact_x3": {"net": "compact", "scale": 3}})
+    r = run_stage("train_sr", tmp_path, args=["--run", "compact_x3"])
+    _assert_clean_failure(r, "compact cannot do x3", out=tmp_path / "models/sr/compact_x3.keras")
+
+
+def test_train_sr_bad_training_param_names_the_key(tmp_path):
+    _sr_params(tmp_path, {"espcn_x2": {"net": "espcn", "scale": 2}}, **{"sr.train.loss": "huber"})
+    r = run_stage("train_sr", tmp_path, args=["--run", "espcn_x2"])
+    _assert_clean_failure(r, "sr.train.loss", "mse, l1", out=tmp_path / "models/sr/espcn_x2.keras")
+
+
+def test_train_classifier_epochs_below_one(tmp_path):
+    _params(tmp_path, epochs=0)
+    r = run_stage("train_classifier", tmp_path, args=["--arm", "lr", "--seed", "0"])
+    _assert_clean_failure(r, "'epochs'", ">= 1", out=tmp_path / "models/cls/lr-s0")
+
+
+def test_train_classifier_arm_naming_an_untrained_net(tmp_path):
+    _params(tmp_path, **{"classify.arms": [{"name": "sr-edsr", "input": "data/sr/edsr_x2/cifar10"}]})
+    r = run_stage("train_classifier", tmp_path, args=["--arm", "sr-edsr", "--seed", "0"])
+    _assert_clean_failure(r, "sr-edsr", "edsr_x2", out=tmp_path / "models/cls/sr-edsr-s0")
+
+
+def test_evaluate_classify_empty_seed_list(tmp_path):
+    _params(tmp_path, **{"classify.seeds": []})
+    r = run_stage("evaluate_classify", tmp_path)
+    _assert_clean_failure(r, "classify.seeds", "must not be empty", out=tmp_path / "metrics/classify.json")
+
+
+def test_train_classifier_cached_array_not_matching_labels(tmp_path):
+    _params(tmp_path)
+    raw, lr = tmp_path / "data/raw/cifar10", tmp_path / "data/lr/x2/cifar10"
+    raw.mkdir(parents=True), lr.mkdir(parents=True)
+    for split, n in (("train", 20), ("test", 8)):
+        np.save(raw / f"y_{split}.npy", np.zeros(n, np.uint8))
+        np.save(lr / f"x_{split}.npy", np.zeros((n - 1, 16, 16, 3), np.uint8))
+    r = run_stage("train_classifier", tmp_path, args=["--arm", "lr", "--seed", "0"])
+    _assert_clean_failure(r, "lr train", "19 images for 20 labels", out=tmp_path / "models/cls/lr-s0")

@@ -1,0 +1,90 @@
+"""Speed and memory benchmarks (not tests): prints the figures quoted in notes.
+
+    python -m benchmarks.bench nets      # training and inference images/s per SR net, this machine
+    python -m benchmarks.bench superres  # 50,000 synthetic 32x32 images super-resolved x4, peak RSS
+"""
+import argparse
+import os
+import resource
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_nets(scale, lr_patch, batch, steps):
+    import keras
+
+    from srtwins import nets, train
+
+    train.setup(0)
+    rng = np.random.default_rng(0)
+    x = rng.random((batch * steps, lr_patch, lr_patch, 3), dtype=np.float32)
+    y = rng.random((batch * steps, lr_patch * scale, lr_patch * scale, 3), dtype=np.float32)
+    print(f"backend {keras.backend.backend()}, x{scale}, LR patches {lr_patch}x{lr_patch}, batch {batch}")
+    print(f"{'net':>9} {'params':>11} {'train patches/s':>16} {'infer CIFAR img/s':>18}")
+    cifar_lr = rng.random((512, 32 // scale, 32 // scale, 3), dtype=np.float32)
+    for name in nets.BUILDERS:
+        model = nets.build(name, scale)
+        model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
+        model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)  # compile/warm up
+        t = time.perf_counter()
+        model.fit(x, y, batch_size=batch, verbose=0)
+        train_rate = len(x) / (time.perf_counter() - t)
+        model.predict(cifar_lr[:64], batch_size=256, verbose=0)
+        t = time.perf_counter()
+        model.predict(cifar_lr, batch_size=256, verbose=0)
+        infer_rate = len(cifar_lr) / (time.perf_counter() - t)
+        print(f"{name:>9} {model.count_params():>11,} {train_rate:>16.1f} {infer_rate:>18.1f}", flush=True)
+
+
+def bench_superres(n, net, scale, batch):
+    from srtwins import nets
+    from srtwins.superres import super_resolve_array
+
+    model = nets.build(net, scale)
+    with tempfile.TemporaryDirectory(dir=".") as tmp:
+        src = np.lib.format.open_memmap(f"{tmp}/lr.npy", mode="w+", dtype=np.uint8, shape=(n, 32, 32, 3))
+        rng = np.random.default_rng(0)
+        for i in range(0, n, 5000):
+            src[i : i + 5000] = rng.integers(0, 256, src[i : i + 5000].shape, dtype=np.uint8)
+        src.flush()
+        del src
+        lr = np.load(f"{tmp}/lr.npy", mmap_mode="r")
+        before = peak_rss_mb()
+        rate = super_resolve_array(model, lr, scale, f"{tmp}/sr.npy", batch_size=batch)
+        out = np.load(f"{tmp}/sr.npy", mmap_mode="r")
+        print(f"{net} x{scale}: {n} images 32x32 -> {out.shape[1]}x{out.shape[2]}, "
+              f"output {os.path.getsize(f'{tmp}/sr.npy') / 1e9:.2f} GB")
+        print(f"images/s: {rate:.1f}")
+        print(f"peak RSS: {peak_rss_mb():.0f} MB (before super-resolving: {before:.0f} MB)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="what", required=True)
+    a = sub.add_parser("nets")
+    a.add_argument("--scale", type=int, default=2)
+    a.add_argument("--lr-patch", type=int, default=16)
+    a.add_argument("--batch", type=int, default=32)
+    a.add_argument("--steps", type=int, default=8)
+    b = sub.add_parser("superres")
+    b.add_argument("--n", type=int, default=50_000)
+    b.add_argument("--net", default="espcn")
+    b.add_argument("--scale", type=int, default=4)
+    b.add_argument("--batch", type=int, default=256)
+    args = p.parse_args()
+    if args.what == "nets":
+        bench_nets(args.scale, args.lr_patch, args.batch, args.steps)
+    else:
+        bench_superres(args.n, args.net, args.scale, args.batch)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from srtwins import SrtwinsError, nets
+from srtwins.imresize import imresize
+from srtwins.train import load_model, save_model
+from tests.conftest import ROOT
+
+SMALL = {"edsr": {"n_blocks": 2}, "srresnet": {"n_blocks": 2}, "rrdb": {"n_blocks": 1}}
+
+
+@pytest.mark.parametrize("net, scale, expected", [
+    ("srcnn", 2, 20_099),        # 9-1-5 on RGB
+    ("compact", 2, 225_027),
+    ("fsrcnn", 2, 24_683),       # d=56, s=12, m=4, RGB, 9x9 deconvolution
+    ("espcn", 3, 31_131),        # 5x5x3x64 + 3x3x64x32 + 3x3x32x27, with biases
+    ("edsr", 2, 1_369_859),      # EDSR-baseline x2
+    ("srresnet", 4, 1_554_883),  # SRGAN's generator, x4
+])
+def test_parameter_counts(net, scale, expected):
+    assert nets.build(net, scale).count_params() == expected
+
+
+def test_rrdb_paper_size():
+    # ESRGAN's RRDBNet (23 blocks, 64 features, growth 32) at x4 has 16,697,987 parameters
+    assert nets.build("rrdb", 4, n_blocks=23).count_params() == 16_697_987
+
+
+@pytest.mark.parametrize("net", list(nets.BUILDERS))
+@pytest.mark.parametrize("scale", [2, 4])
+def test_every_net_upscales(net, scale):
+    model = nets.build(net, scale, **SMALL.get(net, {}))
+    out = model(np.random.default_rng(0).random((2, 10, 12, 3), dtype=np.float32))
+    assert tuple(out.shape) == (2, 10 * scale, 12 * scale, 3)
+
+
+def test_scale_a_net_cannot_do_and_unknown_names():
+    with pytest.raises(SrtwinsError, match="compact cannot do x3"):
+        nets.build("compact", 3)
+    with pytest.raises(SrtwinsError, match="unknown SR net 'vdsr'"):
+        nets.build("vdsr", 2)
+    with pytest.raises(SrtwinsError, match="bad architecture option"):
+        nets.build("srcnn", 2, depth=9)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_layer_is_matlab_imresize(scale):
+    x = np.random.default_rng(scale).random((1, 13, 9, 3)).astype(np.float32)
+    got = np.asarray(nets.BicubicUpsample(scale)(x))[0]
+    np.testing.assert_allclose(got, imresize(x[0].astype(np.float64), scale), atol=1e-5)
+
+
+def test_global_residual_starts_near_bicubic():
+    x = np.random.default_rng(0).random((1, 8, 8, 3)).astype(np.float32)
+    model = nets.build("espcn", 2, global_residual=True)
+    for w in model.weights:  # zero the learned branch: the output is bicubic exactly
+        w.assign(np.zeros(w.shape))
+    np.testing.assert_allclose(np.asarray(model(x))[0], imresize(x[0].astype(np.float64), 2), atol=1e-5)
+
+
+def test_flops_of_srcnn():
+    per_hr_pixel = 2 * (9 * 9 * 3 * 64 + 64 * 32 + 5 * 5 * 32 * 3) + 2 * 25 * 3 * 3 * 4 / 4
+    assert nets.flops_per_output_mpx(nets.build("srcnn", 2)) == pytest.approx(per_hr_pixel * 1e6)
+
+
+@pytest.mark.parametrize("net", list(nets.BUILDERS))
+def test_safe_mode_reload_reproduces_outputs(net, tmp_path):
+    model = nets.build(net, 2, **SMALL.get(net, {}))
+    x = np.random.default_rng(1).random((1, 8, 8, 3)).astype(np.float32)
+    save_model(model, tmp_path / f"{net}.keras")
+    again = load_model(tmp_path / f"{net}.keras")
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_discriminator_takes_any_patch_size():
+    d = nets.discriminator(n_feats=8)
+    assert tuple(d(np.zeros((2, 24, 40, 3), np.float32)).shape) == (2, 1)
+
+
+JAX_SCRIPT = """
+import numpy as np, keras
+from srtwins import nets
+from srtwins.imresize import imresize
+assert keras.backend.backend() == "jax"
+small = {"edsr": {"n_blocks": 2}, "srresnet": {"n_blocks": 2}, "rrdb": {"n_blocks": 1}}
+x = np.random.default_rng(0).random((2, 9, 11, 3)).astype(np.float32)
+for name in nets.BUILDERS:
+    for s in (2, 4):
+        y = np.asarray(nets.build(name, s, **small.get(name, {}))(x))
+        assert y.shape == (2, 9 * s, 11 * s, 3) and np.isfinite(y).all(), (name, s)
+up = np.asarray(nets.BicubicUpsample(3)(x))
+assert np.abs(up[0] - imresize(x[0].astype(np.float64), 3)).max() < 1e-5
+print("jax ok")
+"""
+
+
+def test_every_net_runs_on_jax_backend():
+    pytest.importorskip("jax")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
+    r = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and "jax ok" in r.stdout, r.stderr[-3000:]
