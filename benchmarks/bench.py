@@ -50,12 +50,11 @@ def bench_superres(n, net, scale, batch):
 
     model = nets.build(net, scale)
     with tempfile.TemporaryDirectory(dir=".") as tmp:
-        src = np.lib.format.open_memmap(f"{tmp}/lr.npy", mode="w+", dtype=np.uint8, shape=(n, 32, 32, 3))
         rng = np.random.default_rng(0)
-        for i in range(0, n, 5000):
-            src[i : i + 5000] = rng.integers(0, 256, src[i : i + 5000].shape, dtype=np.uint8)
-        src.flush()
-        del src
+        with open(f"{tmp}/lr.npy", "wb") as f:  # synthetic input, written in chunks
+            np.lib.format.write_array_header_1_0(f, {"descr": "|u1", "fortran_order": False, "shape": (n, 32, 32, 3)})
+            for i in range(0, n, 5000):
+                f.write(rng.integers(0, 256, (min(5000, n - i), 32, 32, 3), dtype=np.uint8).tobytes())
         lr = np.load(f"{tmp}/lr.npy", mmap_mode="r")
         before = peak_rss_mb()
         rate = super_resolve_array(model, lr, scale, f"{tmp}/sr.npy", batch_size=batch)

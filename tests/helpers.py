@@ -52,3 +52,14 @@ def cifar_tarball(n_per_batch=20):
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
+
+
+def override(params, overrides):
+    """Set dotted keys (``"sr.train.epochs"``) in a nested params dict, in place; returns it."""
+    for key, value in overrides.items():
+        node = params
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    return params

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.helpers import override
 
 pytestmark = pytest.mark.slow
 
@@ -48,13 +49,7 @@ def repo(tmp_path_factory):
         if (ROOT / rel).is_file() and not rel.startswith(("metrics/", "plots/")) and rel != "dvc.lock":
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dst / rel)
-    params = yaml.safe_load((dst / "params.yaml").read_text())
-    for key, value in TINY.items():
-        node = params
-        *parents, last = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[last] = value
+    params = override(yaml.safe_load((dst / "params.yaml").read_text()), TINY)
     for net in params["sr"]["nets"].values():  # the tiny recipe wins over per-net budgets
         net.pop("train", None)
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

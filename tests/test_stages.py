@@ -7,17 +7,11 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_stage
-from tests.helpers import write_cifar_mirror
+from tests.helpers import override, write_cifar_mirror
 
 
 def _params(tmp_path, **overrides):
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    for key, value in overrides.items():
-        node = params
-        *parents, last = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[last] = value
+    params = override(yaml.safe_load((ROOT / "params.yaml").read_text()), overrides)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
 
 
@@ -122,15 +116,7 @@ def test_degrade_without_fetch_names_the_folder(tmp_path):
 
 
 def _sr_params(tmp_path, runs, **overrides):
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["sr"]["runs"] = runs
-    for key, value in overrides.items():
-        node = params
-        *parents, last = key.split(".")
-        for p in parents:
-            node = node[p]
-        node[last] = value
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    _params(tmp_path, **{"sr.runs": runs, **overrides})
 
 
 def test_train_sr_unknown_net(tmp_path):
