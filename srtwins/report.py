@@ -35,13 +35,23 @@ def classify_tables(cls):
     arms = ["| arm | accuracy (mean ± sd over seeds) | macro F1 | macro AUC |", "|---|---|---|---|"]
     for name, a in cls["arms"].items():
         arms.append(f"| {name} | {a['accuracy']:.4f} ± {a['accuracy_std']:.4f} | {a['f1_macro']:.4f} | {a['auc_macro']:.4f} |")
-    twins = ["| twin pair | accuracy difference | 95% CI | McNemar p (seed 0) |", "|---|---|---|---|"]
+    twins = ["| twin pair | accuracy difference | 95% CI | McNemar p (seed 0) | verdict |", "|---|---|---|---|---|"]
     for name, t in cls["twins"].items():
         twins.append(f"| {name.replace('_vs_', ' vs ')} | {t['delta_accuracy']:+.4f} | "
-                     f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['mcnemar_p']:.3g} |")
+                     f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['mcnemar_p']:.3g} | {verdict(name, t)} |")
     n = f"{cls['test_images']} CIFAR-10 test images, seeds {cls['seeds']}"
     return (f"### Twin classifiers ({n}, `metrics/classify.json`)\n\n" + "\n".join(arms)
             + "\n\n" + "\n".join(twins))
+
+
+def verdict(name, t):
+    """Plain words for one twin pair, from its interval alone."""
+    arm, base = name.split("_vs_")
+    if t["ci95_low"] > 0:
+        return f"{arm} better"
+    if t["ci95_high"] < 0:
+        return f"{base} better"
+    return "no significant difference"
 
 
 def render(sr, nets=None, cls=None):

@@ -2,7 +2,8 @@
 
 metrics/sr.json: {dataset: {x{s}: {method: {psnr_y, ssim_y, psnr_rgb, ssim_rgb, mse_rgb}}}}
 metrics/sr_nets.json: per run: parameters, GFLOPs per output megapixel, inference images/s, training summary
-metrics/sr_per_image.csv: every SR test image, every method and scale
+metrics/sr_per_image.csv: every SR test image, every method and scale (CIFAR-10 test images:
+data/scores/sr_per_image_cifar10.csv, a DVC-cached output)
 plots/sr_triplets/<run>.png (LR | bicubic | SR | HR), plots/sr_psnr_vs_params.png
 """
 import json
@@ -29,12 +30,13 @@ def main():
     for run in runs:
         if run.scale not in scales:
             raise cli.SrtwinsError(f"params: sr.runs.{run.name} is x{run.scale}, not in degrade.scales {scales}")
-    report, per_image = {}, []
+    report, per_image, per_image_cifar = {}, [], []
 
     def add(dataset, scale, method, rows, names=None):
         report.setdefault(dataset, {}).setdefault(f"x{scale}", {})[method] = E.summarize(rows)
-        if names is not None:
-            per_image.extend(dict(dataset=dataset, scale=scale, method=method, image=k, **r) for k, r in zip(names, rows))
+        target = per_image if dataset != "cifar10" else per_image_cifar
+        names = names if names is not None else range(len(rows))
+        target.extend(dict(dataset=dataset, scale=scale, method=method, image=k, **r) for k, r in zip(names, rows))
 
     hr_sets = {name: read_image_dir(RAW / name) for name in E.TEST_SETS}
     for name, hr in hr_sets.items():
@@ -59,6 +61,8 @@ def main():
     write_json("metrics/sr_nets.json", nets_report)
     with atomic_file("metrics/sr_per_image.csv") as tmp:
         pd.DataFrame(per_image).round(6).to_csv(tmp, index=False)
+    with atomic_file("data/scores/sr_per_image_cifar10.csv") as tmp:  # large at full scale: DVC-cached, not git
+        pd.DataFrame(per_image_cifar).round(6).to_csv(tmp, index=False)
     draw(runs, report, nets_report, hr_sets, hr)
     for name, by_scale in report.items():
         for s, by_method in by_scale.items():

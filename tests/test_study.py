@@ -64,6 +64,20 @@ def test_arms_resolve_to_the_folders_they_read():
     assert arms.resolve(params, "sr-srcnn").run == "srcnn_x2"
 
 
+def test_hr_sr_arms_need_the_param_and_read_the_sr_folder():
+    with pytest.raises(SrtwinsError, match="needs classify.hr_sr: true"):
+        arms.resolve(_params(hr_sr=False), "hr-sr-srcnn")
+    params = _params(hr_sr=True)
+    arm = arms.resolve(params, "hr-sr-srcnn")
+    assert (arm.kind, arm.run) == ("hr-sr", "srcnn_x2")
+    assert arms.input_path(arm, params) == "data/sr/srcnn_x2/cifar10"
+
+
+def test_unknown_arm_name():
+    with pytest.raises(SrtwinsError, match="unknown arm 'upscaled'"):
+        arms.resolve(_params(), "upscaled")
+
+
 def test_arm_naming_an_untrained_net_is_refused():
     with pytest.raises(SrtwinsError, match="twin arm 'sr-edsr' needs SR run 'edsr_x2'"):
         arms.resolve(_params(), "sr-edsr")
