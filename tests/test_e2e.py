@@ -23,11 +23,13 @@ TINY = {
     "sr.train.val_patches": 16,
     "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
     "classify.seeds": [0],
+    "classify.hr_sr": True,
     "classify.bootstrap": 100,
     "classify.arms": [{"name": "lr", "input": "data/lr/x2/cifar10"},
                       {"name": "bicubic", "input": "data/lr/x2/cifar10"},
                       {"name": "sr-espcn", "input": "data/sr/espcn_x2/cifar10"},
-                      {"name": "hr", "input": "data/raw/cifar10"}],
+                      {"name": "hr", "input": "data/raw/cifar10"},
+                      {"name": "hr-sr-espcn", "input": "data/sr/espcn_x2/cifar10"}],
 }
 
 
@@ -78,8 +80,10 @@ def test_repro_trains_scores_and_reports_the_twins(repo):
     nets = json.loads((dst / "metrics/sr_nets.json").read_text())
     assert nets["espcn_x2"]["params"] == 26_796 and nets["espcn_x2"]["inference_images_per_s"] > 0
     cls = json.loads((dst / "metrics/classify.json").read_text())
-    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr"}
-    assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic"}
+    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr", "hr-sr-espcn"}
+    assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic", "hr-sr-espcn_vs_hr"}
+    hr_sr = json.loads((dst / "models/cls/hr-sr-espcn-s0/train.json").read_text())
+    assert hr_sr["input_shape"] == [64, 64, 3]  # the native 32x32 images super-resolved x2
     t = cls["twins"]["sr-espcn_vs_lr"]
     assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"] and 0 <= t["mcnemar_p"] <= 1
     readme = (dst / "README.md").read_text()
