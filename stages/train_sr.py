@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srtwins import cli, nets, srconfig
+from srtwins import SrtwinsError, cli, nets, srconfig
 from srtwins import params as P
 from srtwins.io import atomic_file, load_npy, read_image_dir
 
@@ -104,7 +104,7 @@ def train_adversarial(run, generator, data, val, perceptual, live, out):
     start = time.perf_counter()
     model.fit(data, validation_data=val, epochs=g["epochs"], callbacks=[guard, train.LiveLogger(live)], verbose=2)
     if guard.bad:
-        raise train.SrtwinsError(f"{run.name}: adversarial training hit a NaN/inf loss at {guard.bad}; no model written")
+        raise SrtwinsError(f"{run.name}: adversarial training hit a NaN/inf loss at {guard.bad}; no model written")
     train.save_model(generator, out)
     return {"epochs_run": g["epochs"], "train_seconds": round(time.perf_counter() - start, 1)}
 
