@@ -19,7 +19,7 @@ from srtwins.imresize import modcrop
 from srtwins.io import atomic_file, load_npy, read_image, read_image_dir, write_json
 
 RAW, LR, SR = Path("data/raw"), Path("data/lr"), Path("data/sr")
-SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005"]}
+SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
 
 
 def main():
@@ -95,7 +95,7 @@ def draw(runs, report, nets_report, hr_sets, cifar_hr):
     for run in runs:
         s, rows = run.scale, []
         items = [(f"{n}/{k}", hr_sets[n][k], read_image(LR / f"x{s}" / n / f"{k}.png"), SR / run.name / n / f"{k}.png")
-                 for n, ks in SHOW.items() for k in ks if k in hr_sets[n]]
+                 for n, ks in SHOW.items() for k in ks]
         sr_cifar = load_npy(SR / run.name / "cifar10" / "x_test.npy")
         lr_cifar = load_npy(LR / f"x{s}" / "cifar10" / "x_test.npy")
         for label, hr, lr, sr_path in items:
