@@ -46,10 +46,9 @@ def arm_names(params):
     arms = P.get(params, "classify.arms", list)
     if not arms:
         raise SrtwinsError("params: 'classify.arms' must not be empty")
-    names = [P.get({"a": a}, "a.name", str) if isinstance(a, dict) else None for a in arms]
-    if None in names:
-        raise SrtwinsError("params: every 'classify.arms' entry needs a name and an input path")
-    return names
+    for i, a in enumerate(arms):
+        P.get({"arm": a}, "arm", dict, label=f"classify.arms[{i}]")
+    return [P.get(a, "name", str, label=f"classify.arms[{i}].name") for i, a in enumerate(arms)]
 
 
 def load(arm, params, split):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from srtwins.imresize import imresize, modcrop
-from srtwins.metrics import mean_scores, score
+from srtwins.metrics import score
 
 BASELINES = ("bicubic", "bilinear")
 TEST_SETS = ("set5", "set14", "bsd100")
@@ -22,10 +22,6 @@ def baseline_rows(lr_images, hr_images, scale, method):
     """Per-image scores of an interpolation baseline; ``lr_images``/``hr_images`` are aligned lists."""
     outs = (upscale(lr, modcrop(hr, scale).shape[:2], method) for lr, hr in zip(lr_images, hr_images))
     return score_images(outs, hr_images, scale)
-
-
-def summarize(rows):
-    return mean_scores(rows)
 
 
 def cifar_baseline_rows(lr, hr, scale, method, batch=1024):

@@ -22,40 +22,38 @@ def load(path="params.yaml"):
     return params
 
 
-def get(params, key, kind, *, choices=None, minimum=None, default=_MISSING):
-    """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and ``minimum``."""
+def get(params, key, kind, *, choices=None, minimum=None, default=_MISSING, label=None):
+    """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and ``minimum``.
+
+    Errors name ``label`` when given (where the user set the value), else ``key``.
+    """
+    name = label or key
     node = params
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             if default is not _MISSING:
                 return default
-            raise SrtwinsError(f"params: missing key '{key}'")
+            raise SrtwinsError(f"params: missing key '{name}'")
         node = node[part]
-    if isinstance(node, bool) and kind is not bool:
-        raise SrtwinsError(f"params: '{key}' must be {_name(kind)}, got {node!r}")
-    if not isinstance(node, kind):
-        raise SrtwinsError(f"params: '{key}' must be {_name(kind)}, got {node!r}")
+    if not isinstance(node, kind) or (isinstance(node, bool) and kind is not bool):
+        raise SrtwinsError(f"params: '{name}' must be {_name(kind)}, got {node!r}")
     if choices is not None and node not in choices:
-        raise SrtwinsError(f"params: '{key}' = {node!r} is not allowed; allowed: {', '.join(map(str, choices))}")
+        raise SrtwinsError(f"params: '{name}' = {node!r} is not allowed; allowed: {', '.join(map(str, choices))}")
     if minimum is not None and node < minimum:
-        raise SrtwinsError(f"params: '{key}' = {node!r} must be >= {minimum}")
+        raise SrtwinsError(f"params: '{name}' = {node!r} must be >= {minimum}")
     return node
 
 
-def get_list(params, key, kind, *, choices=None, minimum=None, nonempty=True):
+def get_list(params, key, kind, *, choices=None, minimum=None, nonempty=True, label=None):
     """A list param whose every item is checked like :func:`get`."""
-    values = get(params, key, list)
+    name = label or key
+    values = get(params, key, list, label=name)
     if nonempty and not values:
-        raise SrtwinsError(f"params: '{key}' must not be empty")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, kind):
-            raise SrtwinsError(f"params: '{key}' items must be {_name(kind)}, got {v!r}")
-        if choices is not None and v not in choices:
-            raise SrtwinsError(f"params: '{key}' has {v!r}; allowed: {', '.join(map(str, choices))}")
-        if minimum is not None and v < minimum:
-            raise SrtwinsError(f"params: '{key}' has {v!r}; items must be >= {minimum}")
+        raise SrtwinsError(f"params: '{name}' must not be empty")
+    for i, v in enumerate(values):
+        get({"item": v}, "item", kind, choices=choices, minimum=minimum, label=f"{name}[{i}]")
     if len(set(map(repr, values))) != len(values):
-        raise SrtwinsError(f"params: '{key}' has duplicate entries")
+        raise SrtwinsError(f"params: '{name}' has duplicate entries")
     return values
 
 

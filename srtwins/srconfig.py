@@ -29,19 +29,19 @@ def resolve(params, run):
     train = {**P.get(params, "sr.train", dict), **net_cfg.get("train", {})}
     key = f"sr.nets.{net}.train"  # name overridden keys where they were set
     where = lambda k: f"{key}.{k}" if k in net_cfg.get("train", {}) else f"sr.train.{k}"  # noqa: E731
-    t = {"train": train}
     checks = dict(lr_patch=(int, 4), batch_size=(int, 1), epochs=(int, 1), steps_per_epoch=(int, 1),
                   val_patches=(int, 1), patience=(int, 1), reduce_lr_patience=(int, 1), seed=(int, 0))
+    check = lambda k, kind, **kw: P.get(train, k, kind, label=where(k), **kw)  # noqa: E731
     for k, (kind, minimum) in checks.items():
-        _check(t, k, where(k), kind, minimum=minimum)
-    _check(t, "learning_rate", where("learning_rate"), (int, float), minimum=1e-12)
-    _check(t, "perceptual_weight", where("perceptual_weight"), (int, float), minimum=0)
-    _check(t, "val_fraction", where("val_fraction"), (int, float), minimum=0.01)
-    _check(t, "loss", where("loss"), str, choices=("mse", "l1"))
-    _check(t, "mixed_precision", where("mixed_precision"), bool)
+        check(k, kind, minimum=minimum)
+    check("learning_rate", (int, float), minimum=1e-12)
+    check("perceptual_weight", (int, float), minimum=0)
+    check("val_fraction", (int, float), minimum=0.01)
+    check("loss", str, choices=("mse", "l1"))
+    check("mixed_precision", bool)
     if train["val_fraction"] > 0.5:
         raise SrtwinsError(f"params: '{where('val_fraction')}' must be <= 0.5")
-    P.get_list(t, "train.data", str, choices=DATA_SOURCES)
+    P.get_list(train, "data", str, choices=DATA_SOURCES, label=where("data"))
     if train.get("jit_compile", "auto") not in ("auto", True, False):
         raise SrtwinsError(f"params: '{where('jit_compile')}' must be auto, true or false")
     gan = net_cfg.get("gan", {}) if net in GAN_NETS else {}
@@ -55,9 +55,3 @@ def resolve(params, run):
     P.get(params, "sr.perceptual.vgg_weights", str)
     return Run(run, net, scale, dict(net_cfg.get("arch", {})), train, gan, perceptual)
 
-
-def _check(tree, key, shown, kind, **kw):
-    try:
-        P.get(tree, f"train.{key}", kind, **kw)
-    except SrtwinsError as e:
-        raise SrtwinsError(str(e).replace(f"'train.{key}'", f"'{shown}'")) from None

@@ -16,6 +16,7 @@ from srtwins import evaluate as E
 from srtwins import params as P
 from srtwins import plots
 from srtwins.imresize import modcrop
+from srtwins.metrics import mean_scores, score
 from srtwins.io import atomic_file, load_npy, read_image, read_image_dir, write_json
 
 RAW, LR, SR = Path("data/raw"), Path("data/lr"), Path("data/sr")
@@ -33,7 +34,7 @@ def main():
     report, per_image, per_image_cifar = {}, [], []
 
     def add(dataset, scale, method, rows, names=None):
-        report.setdefault(dataset, {}).setdefault(f"x{scale}", {})[method] = E.summarize(rows)
+        report.setdefault(dataset, {}).setdefault(f"x{scale}", {})[method] = mean_scores(rows)
         target = per_image if dataset != "cifar10" else per_image_cifar
         names = names if names is not None else range(len(rows))
         target.extend(dict(dataset=dataset, scale=scale, method=method, image=k, **r) for k, r in zip(names, rows))
@@ -89,9 +90,6 @@ def describe_nets(runs):
 
 
 def draw(runs, report, nets_report, hr_sets, cifar_hr):
-    from srtwins.evaluate import upscale
-    from srtwins.metrics import score
-
     for run in runs:
         s, rows = run.scale, []
         items = [(f"{n}/{k}", hr_sets[n][k], read_image(LR / f"x{s}" / n / f"{k}.png"), SR / run.name / n / f"{k}.png")
@@ -101,9 +99,9 @@ def draw(runs, report, nets_report, hr_sets, cifar_hr):
         for label, hr, lr, sr_path in items:
             hr = modcrop(hr, s)
             sr = read_image(sr_path)
-            rows.append((label, _panels(lr, hr, sr, s, upscale, score, crop=96)))
+            rows.append((label, _panels(lr, hr, sr, s, crop=96)))
         for i in range(2):
-            rows.append((f"cifar10/test/{i}", _panels(lr_cifar[i], modcrop(cifar_hr[i], s), sr_cifar[i], s, upscale, score)))
+            rows.append((f"cifar10/test/{i}", _panels(lr_cifar[i], modcrop(cifar_hr[i], s), sr_cifar[i], s)))
         plots.triplets(rows, f"plots/sr_triplets/{run.name}.png", f"{run.net} x{s}: LR | bicubic | SR | HR")
     points = [(f"{r['net']} x{r['scale']}", r["params"], report["set5"][f"x{r['scale']}"][r["net"]]["psnr_y"])
               for r in nets_report.values()]
@@ -112,8 +110,8 @@ def draw(runs, report, nets_report, hr_sets, cifar_hr):
     plots.psnr_vs_params(points, base, "plots/sr_psnr_vs_params.png")
 
 
-def _panels(lr, hr, sr, s, upscale, score, crop=None):
-    bic = upscale(lr, hr.shape[:2], "bicubic")
+def _panels(lr, hr, sr, s, crop=None):
+    bic = E.upscale(lr, hr.shape[:2], "bicubic")
     c = (lambda im: plots.crop(im, crop)) if crop else (lambda im: im)
     return [("LR (nearest)", c(plots.nearest_up(lr, s))),
             (f"bicubic {score(bic, hr, s)['psnr_y']:.2f} dB", c(bic)),

@@ -161,3 +161,16 @@ def test_super_resolve_memory_does_not_grow_with_the_dataset():
 
     small, big = peak_mb(1000), peak_mb(8000)  # outputs of 49 MB and 393 MB
     assert big - small < 50, (small, big)
+
+
+def test_sr_param_errors_name_where_the_value_was_set():
+    from srtwins import srconfig
+
+    params = _params()
+    params["sr"]["nets"]["srcnn"]["train"]["epochs"] = 0  # a per-net override
+    with pytest.raises(SrtwinsError, match=r"'sr\.nets\.srcnn\.train\.epochs' = 0 must be >= 1"):
+        srconfig.resolve(params, "srcnn_x2")
+    params = _params()
+    params["sr"]["train"]["data"] = ["t91", "div2k"]
+    with pytest.raises(SrtwinsError, match=r"'sr\.train\.data\[1\]' = 'div2k' is not allowed"):
+        srconfig.resolve(params, "srcnn_x2")
