@@ -1,88 +1,76 @@
-"""The twin arms of the study: which images each classifier sees, resolved from params."""
-from dataclasses import dataclass
-from pathlib import Path
+"""The twin study's arms and pairs, resolved from params into small values carried to the metrics.
 
-import numpy as np
+An arm is one classifier input; a *source* is what a train_classifier stage reads: ``lr`` (arms lr,
+bicubic), ``hr`` (hr, and hr-bicubic with hr_sr) or an SR run (sr-<net>, and hr-sr-<net> with hr_sr).
+"""
+from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins import params as P
-from srtwins.imresize import imresize, modcrop
-from srtwins.io import load_npy
+from srtwins.params import SCALES, get, get_list
 
-BASE_ARMS = ("lr", "bicubic", "hr")
+CONTROLS = ("lr", "hr")  # the sources that are not SR runs
 
 
-@dataclass
+@dataclass(frozen=True)
 class Arm:
-    name: str
-    kind: str  # lr | bicubic | hr | sr | hr-sr
-    run: str | None = None
+    name: str  # lr, bicubic, hr, hr-bicubic, sr-<net>, hr-sr-<net>
+    kind: str  # lr | bicubic | hr | hr-bicubic | sr | hr-sr
+    source: str  # lr, hr, or the SR run it reads
+    net: str | None = None
+
+
+@dataclass(frozen=True)
+class Twin:
+    """Two arms that differ only in their input: ``arm`` is tested against ``baseline``."""
+
+    arm: Arm
+    baseline: Arm
+
+    @property
+    def name(self):
+        return f"{self.arm.name} vs {self.baseline.name}"
+
+    @property
+    def key(self):
+        """The pair's key in metrics/classify.json (dots and spaces kept out for `dvc metrics`)."""
+        return f"{self.arm.name}_vs_{self.baseline.name}"
 
 
 def study_scale(params):
-    return P.get(params, "classify.scale", int, choices=P.SCALES)
+    return get(params, "classify.scale", int, choices=SCALES)
 
 
-def resolve(params, name):
-    """An arm by name: lr, bicubic, hr, sr-<net>, hr-sr-<net>; an SR arm needs a trained <net>_x<scale> run."""
-    scale = study_scale(params)
-    if name in BASE_ARMS:
-        return Arm(name, name)
-    for prefix, kind in (("hr-sr-", "hr-sr"), ("sr-", "sr")):
-        if name.startswith(prefix):
-            net = name[len(prefix):]
-            run = f"{net}_x{scale}"
-            runs = P.get(params, "sr.runs", dict)
-            if run not in runs:
-                raise SrtwinsError(f"params: twin arm {name!r} needs SR run {run!r}, which is not in sr.runs "
-                                   f"(trained runs: {', '.join(runs) or 'none'})")
-            if kind == "hr-sr" and not P.get(params, "classify.hr_sr", bool):
-                raise SrtwinsError(f"params: arm {name!r} needs classify.hr_sr: true")
-            return Arm(name, kind, run)
-    raise SrtwinsError(f"params: unknown arm {name!r}; arms are lr, bicubic, hr, sr-<net>, hr-sr-<net>")
+def sr_runs(params):
+    """The SR runs that feed classifier arms: each must be an sr.runs entry at the study's scale."""
+    runs = get_list(params, "classify.sr_runs", str, nonempty=False)
+    known, scale = get(params, "sr.runs", dict), study_scale(params)
+    for i, run in enumerate(runs):
+        if run not in known:
+            raise SrtwinsError(f"params: 'classify.sr_runs[{i}]' = {run!r} is not in sr.runs "
+                               f"(runs: {', '.join(known) or 'none'})")
+        if get(params, f"sr.runs.{run}.scale", int) != scale:
+            raise SrtwinsError(f"params: 'classify.sr_runs[{i}]' = {run!r} is not at the study's scale "
+                               f"(classify.scale: {scale})")
+    return runs
 
 
-def arm_names(params):
-    arms = P.get(params, "classify.arms", list)
-    if not arms:
-        raise SrtwinsError("params: 'classify.arms' must not be empty")
-    for i, a in enumerate(arms):
-        P.get({"arm": a}, "arm", dict, label=f"classify.arms[{i}]")
-    return [P.get(a, "name", str, label=f"classify.arms[{i}].name") for i, a in enumerate(arms)]
+def source_arms(params, source):
+    """The arms one train_classifier stage trains, in a fixed order."""
+    hr_sr = get(params, "classify.hr_sr", bool)
+    if source == "lr":
+        return [Arm("lr", "lr", "lr"), Arm("bicubic", "bicubic", "lr")]
+    if source == "hr":
+        return [Arm("hr", "hr", "hr")] + ([Arm("hr-bicubic", "hr-bicubic", "hr")] if hr_sr else [])
+    if source not in sr_runs(params):
+        raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an entry of classify.sr_runs")
+    net = get(params, f"sr.runs.{source}.net", str)
+    return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if hr_sr else [])
 
 
-def load(arm, params, split):
-    """uint8 images (N, H, W, 3) and labels for one arm and split ('train' or 'test')."""
-    s = study_scale(params)
-    y = load_npy(Path("data/raw/cifar10") / f"y_{split}.npy", mmap=False)
-    if arm.kind == "hr":
-        x = modcrop(load_npy(Path("data/raw/cifar10") / f"x_{split}.npy"), s, batched=True)
-    elif arm.kind == "lr":
-        x = load_npy(Path(f"data/lr/x{s}/cifar10") / f"x_{split}.npy")
-    elif arm.kind == "bicubic":
-        lr = load_npy(Path(f"data/lr/x{s}/cifar10") / f"x_{split}.npy", mmap=False)
-        x = np.concatenate([imresize(lr[i : i + 1024], s) for i in range(0, len(lr), 1024)])
-    else:
-        prefix = "hr_x" if arm.kind == "hr-sr" else "x"
-        x = load_npy(Path(f"data/sr/{arm.run}/cifar10") / f"{prefix}_{split}.npy")
-    from srtwins.classify import check_inputs
-
-    check_inputs(x, y, f"{arm.name} {split}")
-    return x, y
-
-
-def input_path(arm, params):
-    """The folder an arm reads: declared in classify.arms so DVC tracks exactly that dependency."""
-    s = study_scale(params)
-    return {"hr": "data/raw/cifar10", "lr": f"data/lr/x{s}/cifar10", "bicubic": f"data/lr/x{s}/cifar10"}.get(
-        arm.kind, f"data/sr/{arm.run}/cifar10")
-
-
-def check_declared(params, name):
-    """The arm's ``input`` in params must be the folder it really reads (else DVC's deps would lie)."""
-    arm = resolve(params, name)
-    declared = {a["name"]: a.get("input") for a in P.get(params, "classify.arms", list)}.get(name)
-    expected = input_path(arm, params)
-    if declared != expected:
-        raise SrtwinsError(f"params: classify.arms entry {name!r} has input {declared!r}; it reads {expected!r}")
-    return arm
+def study(params):
+    """(arms, twins) of the whole study: every SR arm against lr and bicubic; hr-sr against hr and hr-bicubic."""
+    arms = [a for source in (*CONTROLS, *sr_runs(params)) for a in source_arms(params, source)]
+    by_name = {a.name: a for a in arms}
+    bases = {"sr": ("lr", "bicubic"), "hr-sr": ("hr", "hr-bicubic")}
+    twins = [Twin(a, by_name[b]) for a in arms for b in bases.get(a.kind, ())]
+    return arms, twins

@@ -8,13 +8,21 @@ from srtwins import SrtwinsError
 MODELS = ("small_cnn", "resnet")
 
 
-def small_cnn(input_shape, n_classes=10, dense=128, augment=True, seed=0):
-    """The original study's CNN: two 3x3x32 SAME convs, each with 2x2 max-pooling, a ReLU dense layer, logits."""
+def small_cnn(input_shape, n_classes=10, dense=128, grid=4, augment=True, seed=0):
+    """The original study's CNN (two 3x3x32 SAME convs, each with 2x2 max-pooling, a ReLU dense layer,
+    logits), with the features average-pooled to a fixed grid x grid map so that twin arms fed inputs
+    of different sizes have the same parameters (77,098 at grid 4)."""
     inp = keras.Input(input_shape, name="image")
     x = _stem(inp, augment, seed)
     for i in range(2):
         x = layers.Conv2D(32, 3, padding="same", activation="relu", name=f"conv{i + 1}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
+    side = x.shape[1]
+    if side < grid or side % grid or x.shape[2] != side:
+        raise SrtwinsError(f"params: 'classify.recipe.grid' = {grid} does not divide the {side}x{x.shape[2]} "
+                           f"feature map of a {input_shape[0]}x{input_shape[1]} input (use a divisor of {side})")
+    if side > grid:
+        x = layers.AveragePooling2D(side // grid, name="to_grid")(x)
     x = layers.Dense(dense, activation="relu", name="dense")(layers.Flatten(name="flatten")(x))
     return keras.Model(inp, layers.Dense(n_classes, name="logits")(x), name="small_cnn")
 
@@ -45,10 +53,13 @@ def _stem(inp, augment, seed):
     return layers.RandomFlip("horizontal", seed=seed, name="flip")(x) if augment else x
 
 
-def build(name, input_shape, **options):
+def build(name, input_shape, grid=4, **options):
+    """A classifier by name; ``grid`` is small_cnn's pooled feature grid (resnet pools globally)."""
     if name not in MODELS:
-        raise SrtwinsError(f"params: 'classify.model' = {name!r} is not allowed; allowed: {', '.join(MODELS)}")
-    return {"small_cnn": small_cnn, "resnet": resnet}[name](input_shape, **options)
+        raise SrtwinsError(f"params: 'classify.recipe.model' = {name!r} is not allowed; allowed: {', '.join(MODELS)}")
+    if name == "small_cnn":
+        return small_cnn(input_shape, grid=grid, **options)
+    return resnet(input_shape, **options)
 
 
 def softmax(logits):
@@ -56,8 +67,3 @@ def softmax(logits):
     z = np.exp(z - z.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 
-
-def check_inputs(x, y, name):
-    if x.ndim != 4 or x.shape[0] != y.shape[0]:
-        raise SrtwinsError(f"{name}: {x.shape[0] if x.ndim else 0} images for {y.shape[0]} labels (shape {x.shape}); "
-                           "the cached array does not match its labels, rerun super_resolve")

@@ -1,12 +1,10 @@
 """Entry-point wrapper for stages: a user error is one line on stderr and exit status 1."""
-import os
 import sys
 
-from srtwins import SrtwinsError  # noqa: F401  (stages raise cli.SrtwinsError)
+from srtwins import SrtwinsError
 
 
 def run(main):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         main()
     except SrtwinsError as e:

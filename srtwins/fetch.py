@@ -30,13 +30,13 @@ CIFAR10_RECORD = 1 + 32 * 32 * 3  # label byte, then 1024 R, 1024 G, 1024 B
 
 _GH = "https://raw.githubusercontent.com"
 # Where each SR set is downloaded from (a commit-pinned folder), and its folder in a mirror.
-SR_SETS = {
+IMAGE_SET_URLS = {
     "set5": f"{_GH}/majedelhelou/denoising_datasets/58234876fef6f1b56306705c78dfd40cdb837b86/CSet5",
     "set14": f"{_GH}/majedelhelou/denoising_datasets/58234876fef6f1b56306705c78dfd40cdb837b86/CSet14",
     "bsd100": f"{_GH}/jbhuang0604/SelfExSR/8f6dd8c1d20cb7e8792a7177b4f6fd677633f598/data/BSD100/image_SRF_2",
     "t91": f"{_GH}/tegg89/SRCNN-Tensorflow/78be1a24697935fc39a3a8cf59a6632264afade7/Train",
 }
-MIRROR_FOLDERS = {"cifar10": "cifar-10", "set5": "set5", "set14": "set14", "bsd100": "bsd100", "t91": "t91"}
+CIFAR10_MIRROR = "cifar-10"  # the mirror's CIFAR-10 folder; the image sets keep their names
 MANIFESTS = Path(__file__).with_name("manifests")
 
 
@@ -200,7 +200,7 @@ def cifar10_folder_from_download(cache, **dl):
 
 def cifar10_folder_from_mirror(mirror):
     """The mirror's CIFAR-10 batch folder, after checking each file against the mirror's MANIFEST.tsv."""
-    root = Path(mirror) / MIRROR_FOLDERS["cifar10"]
+    root = Path(mirror) / CIFAR10_MIRROR
     manifest = root / "MANIFEST.tsv"
     if not manifest.is_file():
         raise SrtwinsError(f"{manifest}: mirror manifest not found")
@@ -237,7 +237,7 @@ def load_image_set(name, read_bytes, manifest=None):
 
 
 def mirror_reader(mirror, name):
-    root = Path(mirror) / MIRROR_FOLDERS[name]
+    root = Path(mirror) / name
 
     def read(filename):
         path = root / filename
@@ -251,6 +251,6 @@ def mirror_reader(mirror, name):
 
 def download_reader(cache, name, **dl):
     def read(filename):
-        return download(f"{SR_SETS[name]}/{filename}", Path(cache) / name / filename, **dl).read_bytes()
+        return download(f"{IMAGE_SET_URLS[name]}/{filename}", Path(cache) / name / filename, **dl).read_bytes()
 
     return read

@@ -1,5 +1,6 @@
 """Atomic writes and image/array I/O: outputs appear whole or not at all."""
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -14,12 +15,34 @@ from srtwins import SrtwinsError
 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # we report decode errors ourselves
 
 
+TMP = Path(".srtwins-tmp")  # temporary outputs of stages (see scratch_name); no stage depends on it
+
+
+def scratch_name(final):
+    """Where a temporary copy of ``final`` is written, and the stale ones of a killed run are cleared.
+
+    Inside the working folder (where stages write), temps go to ``.srtwins-tmp/`` so that a killed
+    stage leaves nothing inside a folder another stage depends on; elsewhere, beside ``final``.
+    """
+    final = Path(final)
+    try:
+        rel = final.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return final.parent, f".{final.name}."
+    TMP.mkdir(exist_ok=True)
+    prefix = "__".join(rel.parts) + "."
+    for stale in TMP.glob(glob.escape(prefix) + "*"):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    return TMP, prefix
+
+
 @contextlib.contextmanager
 def atomic_dir(final):
-    """Yield a temp folder beside ``final``; on success it replaces ``final``, on error it is removed."""
+    """Yield a temp folder; on success it replaces ``final``, on error it is removed."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    folder, prefix = scratch_name(final)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=folder))
     try:
         yield tmp
     except BaseException:
@@ -31,11 +54,12 @@ def atomic_dir(final):
 
 
 @contextlib.contextmanager
-def atomic_file(final, mode="wb"):
-    """Yield a temp path beside ``final`` that is renamed onto it when the block succeeds."""
+def atomic_file(final):
+    """Yield a temp path (same suffix) that is renamed onto ``final`` when the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".tmp{final.suffix}", dir=final.parent)
+    folder, prefix = scratch_name(final)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=f".tmp{final.suffix}", dir=folder)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -43,6 +67,16 @@ def atomic_file(final, mode="wb"):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def read_json(path):
+    """A JSON file; a missing or invalid one is a one-line error naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except OSError as e:
+        raise SrtwinsError(f"{path}: cannot read ({e.strerror})") from None
+    except json.JSONDecodeError as e:
+        raise SrtwinsError(f"{path}: not valid JSON ({e.msg}, line {e.lineno})") from None
 
 
 def write_json(path, obj):

@@ -5,6 +5,9 @@ Every net maps an LR image in [0, 1], shape (h, w, C), to an HR image (h*s, w*s,
 are the papers' forms; ``global_residual=True`` adds an exact MATLAB-bicubic skip (the net
 learns the residual over bicubic), a documented departure that makes short CPU training pay.
 """
+from dataclasses import dataclass
+from typing import Callable
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -70,11 +73,6 @@ class PixelShuffle(layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def _check_scale(name, scale, allowed):
-    if scale not in allowed:
-        raise SrtwinsError(f"{name} cannot do x{scale}; it supports x{', x'.join(map(str, allowed))}")
-
-
 def _lr_input(channels):
     return keras.Input((None, None, channels), name="lr")
 
@@ -92,7 +90,6 @@ def conv(filters, kernel, **kw):
 # --------------------------------------------------------------------------- SRCNN
 def srcnn(scale, channels=3, f1=9, f2=1, f3=5, n1=64, n2=32, global_residual=False):
     """SRCNN (Dong et al. 2014/2016), 9-1-5 by default, on the bicubic-upscaled input."""
-    _check_scale("srcnn", scale, (2, 3, 4))
     lr = _lr_input(channels)
     up = BicubicUpsample(scale, name="bicubic_in")(lr)
     x = conv(n1, f1, activation="relu", name="patch_extraction")(up)
@@ -106,7 +103,6 @@ def srcnn(scale, channels=3, f1=9, f2=1, f3=5, n1=64, n2=32, global_residual=Fal
 # --------------------------------------------------------------------------- FSRCNN
 def fsrcnn(scale, channels=3, d=56, s=12, m=4, global_residual=False):
     """FSRCNN (Dong et al. 2016): extract, shrink, m maps, expand, PReLU; deconvolution upsampling."""
-    _check_scale("fsrcnn", scale, (2, 3, 4))
     prelu = lambda name: layers.PReLU(shared_axes=[1, 2], name=name)  # noqa: E731
     lr = _lr_input(channels)
     x = prelu("extract_prelu")(conv(d, 5, name="extract")(lr))
@@ -121,7 +117,6 @@ def fsrcnn(scale, channels=3, d=56, s=12, m=4, global_residual=False):
 # --------------------------------------------------------------------------- ESPCN
 def espcn(scale, channels=3, n1=64, n2=32, activation="tanh", global_residual=False):
     """ESPCN (Shi et al. 2016): 5x5-3x3-3x3 convolutions on the LR input, pixel-shuffle upsampling."""
-    _check_scale("espcn", scale, (2, 3, 4))
     lr = _lr_input(channels)
     x = conv(n1, 5, activation=activation, name="conv1")(lr)
     x = conv(n2, 3, activation=activation, name="conv2")(x)
@@ -137,7 +132,6 @@ def compact(scale, channels=3, global_residual=False):
     225,027 parameters at x2; x4 stacks two transposed convs. With ``global_residual`` the
     last conv is linear and added to bicubic (a sigmoid cannot express a signed residual).
     """
-    _check_scale("compact", scale, (2, 4))
     lr = _lr_input(channels)
     x = conv(64, 3, activation="relu", name="conv1")(lr)
     x = conv(64, 3, activation="relu", name="conv2")(x)
@@ -162,7 +156,6 @@ def upsampler(x, scale, feats, name, activation=None):
 
 def edsr(scale, channels=3, n_blocks=16, n_feats=64, res_scale=1.0, global_residual=False):
     """EDSR-baseline (Lim et al. 2017): residual blocks without batch-norm, pixel-shuffle tail."""
-    _check_scale("edsr", scale, (2, 3, 4))
     lr = _lr_input(channels)
     head = conv(n_feats, 3, name="head")(lr)
     x = head
@@ -180,7 +173,6 @@ def edsr(scale, channels=3, n_blocks=16, n_feats=64, res_scale=1.0, global_resid
 # --------------------------------------------------------------------------- SRResNet (SRGAN generator)
 def srresnet(scale, channels=3, n_blocks=16, n_feats=64, global_residual=False):
     """SRResNet (Ledig et al. 2017): 9x9 head, residual blocks with batch-norm and PReLU, shuffle x2 stages."""
-    _check_scale("srresnet", scale, (2, 3, 4))
     lr = _lr_input(channels)
     head = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(conv(n_feats, 9, name="head")(lr))
     x = head
@@ -208,7 +200,6 @@ def _dense_block(x, feats, growth, name):
 
 def rrdb(scale, channels=3, n_blocks=23, n_feats=64, growth=32, global_residual=False):
     """RRDBNet (Wang et al. 2018, ESRGAN): residual-in-residual dense blocks, nearest+conv upsampling."""
-    _check_scale("rrdb", scale, (2, 3, 4))
     lr = _lr_input(channels)
     head = conv(n_feats, 3, name="head")(lr)
     x = head
@@ -245,41 +236,51 @@ def discriminator(channels=3, n_feats=64, batch_norm=True, name="discriminator")
     return keras.Model(hr, layers.Dense(1, name="logit")(x), name=name)
 
 
-BUILDERS = {"srcnn": srcnn, "fsrcnn": fsrcnn, "espcn": espcn, "compact": compact,
-            "edsr": edsr, "srresnet": srresnet, "rrdb": rrdb}
-# Nets trained adversarially after pixel-loss pretraining, and their generator.
-GAN_NETS = {"srgan": "srresnet", "esrgan": "rrdb"}
+@dataclass(frozen=True)
+class GanSpec:
+    """How a GAN net fine-tunes its generator: the PSNR-trained net it starts from and its losses."""
+
+    generator: str  # the sr.runs net whose trained model (same scale) it starts from
+    relativistic: bool  # ESRGAN's relativistic average GAN, or SRGAN's standard one
+    vgg_layer: str = "block5_conv4"  # perceptual features (the papers' VGG54)
+    pre_activation: bool = False  # ESRGAN compares features before the ReLU
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """One registry entry per net: its builder, the scales it can do, and its GAN training if any."""
+
+    builder: Callable
+    scales: tuple = (2, 3, 4)
+    gan: GanSpec | None = None
+
+
+SPECS = {
+    "srcnn": NetSpec(srcnn),
+    "fsrcnn": NetSpec(fsrcnn),
+    "espcn": NetSpec(espcn),
+    "compact": NetSpec(compact, scales=(2, 4)),
+    "edsr": NetSpec(edsr),
+    "srresnet": NetSpec(srresnet),
+    "rrdb": NetSpec(rrdb),
+    "srgan": NetSpec(srresnet, gan=GanSpec("srresnet", relativistic=False)),
+    "esrgan": NetSpec(rrdb, gan=GanSpec("rrdb", relativistic=True, pre_activation=True)),
+}
+
+
+def spec(net):
+    """The registry entry of a net; an unknown name is a clear error."""
+    if net not in SPECS:
+        raise SrtwinsError(f"unknown SR net {net!r}; known: {', '.join(SPECS)}")
+    return SPECS[net]
 
 
 def build(net, scale, **options):
-    """Build a net by name; unknown names and options are clear errors."""
-    name = GAN_NETS.get(net, net)
-    if name not in BUILDERS:
-        raise SrtwinsError(f"unknown SR net {net!r}; known: {', '.join([*BUILDERS, *GAN_NETS])}")
+    """Build a net by name at a scale it supports; unknown names, scales and options are clear errors."""
+    entry = spec(net)
+    if scale not in entry.scales:
+        raise SrtwinsError(f"{net} cannot do x{scale}; it supports x{', x'.join(map(str, entry.scales))}")
     try:
-        return BUILDERS[name](scale, **options)
+        return entry.builder(scale, **options)
     except TypeError as e:
         raise SrtwinsError(f"{net}: bad architecture option ({e})") from None
-
-
-def flops_per_output_mpx(model, lr_size=48):
-    """Multiply-adds x 2 of the conv/dense layers per megapixel of output, measured on an lr_size^2 input."""
-    kinds = (layers.Conv2D, layers.Conv2DTranspose, layers.Dense, BicubicUpsample)
-    targets = [l for l in model.layers if isinstance(l, kinds)]
-    probe = keras.Model(model.inputs, [t for l in targets for t in (l.input, l.output)] + [model.output])
-    shapes = [tuple(o.shape) for o in probe(np.zeros((1, lr_size, lr_size, model.input_shape[-1]), "float32"))]
-    total = 0
-    for i, layer in enumerate(targets):
-        (_, hi, wi, ci), out = shapes[2 * i], shapes[2 * i + 1]
-        if isinstance(layer, layers.Conv2DTranspose):
-            kh, kw = layer.kernel_size
-            total += 2 * kh * kw * ci * out[-1] * hi * wi
-        elif isinstance(layer, layers.Conv2D):
-            kh, kw = layer.kernel_size
-            total += 2 * kh * kw * ci * out[-1] * out[1] * out[2]
-        elif isinstance(layer, BicubicUpsample):
-            total += 2 * 25 * ci * ci * layer.scale**2 * hi * wi
-        else:
-            total += 2 * int(np.prod(shapes[2 * i][1:])) * out[-1]
-    _, ho, wo, _ = shapes[-1]
-    return total / (ho * wo) * 1e6

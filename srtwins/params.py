@@ -22,8 +22,8 @@ def load(path="params.yaml"):
     return params
 
 
-def get(params, key, kind, *, choices=None, minimum=None, default=_MISSING, label=None):
-    """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and ``minimum``.
+def get(params, key, kind, *, choices=None, minimum=None, maximum=None, default=_MISSING, label=None):
+    """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and the bounds.
 
     Errors name ``label`` when given (where the user set the value), else ``key``.
     """
@@ -41,17 +41,19 @@ def get(params, key, kind, *, choices=None, minimum=None, default=_MISSING, labe
         raise SrtwinsError(f"params: '{name}' = {node!r} is not allowed; allowed: {', '.join(map(str, choices))}")
     if minimum is not None and node < minimum:
         raise SrtwinsError(f"params: '{name}' = {node!r} must be >= {minimum}")
+    if maximum is not None and node > maximum:
+        raise SrtwinsError(f"params: '{name}' = {node!r} must be <= {maximum}")
     return node
 
 
-def get_list(params, key, kind, *, choices=None, minimum=None, nonempty=True, label=None):
+def get_list(params, key, kind, *, choices=None, minimum=None, maximum=None, nonempty=True, label=None):
     """A list param whose every item is checked like :func:`get`."""
     name = label or key
     values = get(params, key, list, label=name)
     if nonempty and not values:
         raise SrtwinsError(f"params: '{name}' must not be empty")
     for i, v in enumerate(values):
-        get({"item": v}, "item", kind, choices=choices, minimum=minimum, label=f"{name}[{i}]")
+        get({"item": v}, "item", kind, choices=choices, minimum=minimum, maximum=maximum, label=f"{name}[{i}]")
     if len(set(map(repr, values))) != len(values):
         raise SrtwinsError(f"params: '{name}' has duplicate entries")
     return values

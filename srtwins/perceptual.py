@@ -60,8 +60,15 @@ def vgg_preprocess(x):
 class PerceptualLoss:
     """Mean squared distance of VGG features, scaled by ``1/feature_scale`` (SRGAN uses 1/12.75**2)."""
 
-    def __init__(self, extractor, feature_scale=12.75):
-        self.extractor, self.feature_scale = extractor, feature_scale
+    def __init__(self, extractor, feature_scale=12.75, description=""):
+        self.extractor, self.feature_scale, self.description = extractor, feature_scale, description
+
+    @classmethod
+    def from_spec(cls, spec):
+        """Build from a plain dict (vgg_weights, layer, pre_activation, seed): what a saved loss stores."""
+        extractor, description = feature_extractor(spec["vgg_weights"], spec.get("layer", "block5_conv4"),
+                                                   spec.get("pre_activation", False), spec.get("seed", 0))
+        return cls(extractor, description=description)
 
     def __call__(self, y_true, y_pred):
         ft = self.extractor(vgg_preprocess(ops.cast(y_true, "float32"))) / self.feature_scale

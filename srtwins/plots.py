@@ -70,8 +70,9 @@ def per_class_accuracy(per_class, classes, path):
     save(fig, path)
 
 
-def gain_vs_psnr(points, bicubic_psnr, path):
-    """Accuracy gain of each SR arm over its twin against the SR net's CIFAR-10 PSNR, with 95% CIs."""
+def gain_vs_psnr(points, bicubic_psnr, correlation, path):
+    """Accuracy gain of each SR arm over its twin against the SR net's CIFAR-10 PSNR, with 95% CIs,
+    and Spearman's rho (gain over bicubic against PSNR, across nets) in the title."""
     fig, ax = plt.subplots(figsize=(6, 4))
     markers = {"lr": "o", "bicubic": "s"}
     for arm, base, psnr, t in points:
@@ -82,7 +83,11 @@ def gain_vs_psnr(points, bicubic_psnr, path):
     ax.axvline(bicubic_psnr, color="grey", lw=0.8, ls="--")
     ax.set_xlabel("SR net PSNR-Y on CIFAR-10 test (dB; dashed: bicubic)")
     ax.set_ylabel("accuracy gain over twin")
-    ax.set_title("Does a better PSNR buy a better classifier?")
+    rho = correlation.get("spearman_rho")
+    sub = (f"Spearman rho (gain over bicubic vs PSNR, {len(correlation['nets'])} nets) = {rho:+.2f} "
+           f"[{correlation['ci95_low']:+.2f}, {correlation['ci95_high']:+.2f}]" if rho is not None
+           else f"rank correlation needs 3 or more nets ({len(correlation['nets'])} here)")
+    ax.set_title(f"Does a better PSNR buy a better classifier?\n{sub}", fontsize=9)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     save(fig, path)

@@ -21,45 +21,77 @@ def sr_table(sr):
     return "\n".join([head, rule, *rows])
 
 
-def nets_table(nets):
+def nets_table(nets, speed):
+    """Parameters, cost and training of each run; measured speeds come from the timing file."""
+    timing = {r["run"]: r for r in speed}
     head = "| run | parameters | GFLOPs / output MPx | inference CIFAR img/s | training | perceptual features |"
     rows = [head, "|---|---|---|---|---|---|"]
     for run, n in nets.items():
         t = n["training"].get("train") or n["training"].get("pretrain") or {}
-        rows.append(f"| {run} | {n['params']:,} | {n['gflops_per_output_mpx']:.2f} | {n['inference_images_per_s']} | "
-                    f"{t.get('epochs_run', '-')} epochs, {t.get('train_seconds', '-')} s | {n['perceptual_features']} |")
+        s = timing.get(run, {})
+        rows.append(f"| {run} | {n['params']:,} | {n['gflops_per_output_mpx']:.2f} | {s.get('inference_images_per_s', '-')} | "
+                    f"{t.get('epochs_run', '-')} epochs, {s.get('train_seconds', '-')} s | {n['perceptual_features']} |")
     return "\n".join(rows)
 
 
+def pct(x):
+    return f"{100 * x:+.1f}"
+
+
+def answer(cls):
+    """The study's answer in words, from the verdicts and intervals in metrics/classify.json."""
+    d, twins = cls["design"], list(cls["twins"].values())
+    lines = [f"**The answer at this scale** (CIFAR-10 x{d['scale']}, {d['images']:,} images each predicted "
+             f"{len(d['seeds'])}x out of fold, {d['models_per_arm']} models per arm):"]
+    for base in ("lr", "bicubic", "hr", "hr-bicubic"):
+        rows = [t for t in twins if t["baseline"] == base]
+        if not rows:
+            continue
+        better = [t for t in rows if t["verdict"] == f"{t['arm']} better"]
+        worse = [t for t in rows if t["verdict"] == f"{base} better"]
+        span = f"{pct(min(t['delta_accuracy'] for t in rows))} to {pct(max(t['delta_accuracy'] for t in rows))} points"
+        lines.append(f"- against `{base}`: {len(better)} of {len(rows)} arms significantly better, {len(worse)} "
+                     f"significantly worse ({span}; smallest difference this design detects at "
+                     f"{cls['design']['power']:.0%} power: about {100 * min(t['min_detectable_difference'] for t in rows):.1f} points).")
+    c = cls["psnr_vs_gain"]
+    if c.get("spearman_rho") is not None:
+        lines.append(f"- does PSNR predict the gain over bicubic? Spearman rho across {len(c['nets'])} nets = "
+                     f"{c['spearman_rho']:+.2f}, 95% interval [{c['ci95_low']:+.2f}, {c['ci95_high']:+.2f}] "
+                     "(resampling test images; with this few nets the interval, not the point, is the answer).")
+    return "\n".join(lines)
+
+
+RULE = ("Decision rule, fixed before the table: for each twin pair, the mean accuracy difference over all "
+        "seeds and images; its standard error from a paired bootstrap that resamples seeds and, within each "
+        "fold, images; a two-sided test of zero difference (`{rule}`); p-values Holm-adjusted across all {m} "
+        "pairs; a pair is called only when the adjusted p is below {alpha}. The interval is the unadjusted 95% "
+        "interval of the difference. Twin arms use models of the same size (the parameter column).")
+
+
 def classify_tables(cls):
-    arms = ["| arm | accuracy (mean ± sd over seeds) | macro F1 | macro AUC |", "|---|---|---|---|"]
+    arms = ["| arm | input | parameters | accuracy (mean ± sd over seeds) | macro F1 | macro AUC | val. accuracy (last epoch; gain over last quarter) |",
+            "|---|---|---|---|---|---|---|"]
     for name, a in cls["arms"].items():
-        arms.append(f"| {name} | {a['accuracy']:.4f} ± {a['accuracy_std']:.4f} | {a['f1_macro']:.4f} | {a['auc_macro']:.4f} |")
-    twins = ["| twin pair | accuracy difference | 95% CI | McNemar p (seed 0) | verdict |", "|---|---|---|---|---|"]
-    for name, t in cls["twins"].items():
-        twins.append(f"| {name.replace('_vs_', ' vs ')} | {t['delta_accuracy']:+.4f} | "
-                     f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['mcnemar_p']:.3g} | {verdict(name, t)} |")
-    n = f"{cls['test_images']} CIFAR-10 test images, seeds {cls['seeds']}"
-    return (f"### Twin classifiers ({n}, `metrics/classify.json`)\n\n" + "\n".join(arms)
-            + "\n\n" + "\n".join(twins))
+        shape = "x".join(map(str, a["input_shape"][:2]))
+        arms.append(f"| {name} | {shape} | {a['params']:,} | {a['accuracy']:.4f} ± {a['accuracy_std']:.4f} | "
+                    f"{a['f1_macro']:.4f} | {a['auc_macro']:.4f} | {a['val_accuracy_final']:.3f} "
+                    f"({pct(a['val_accuracy_gain_last_quarter'])} points) |")
+    twins = ["| twin pair | accuracy difference | 95% CI | adjusted p | detectable at 80% power | verdict |",
+             "|---|---|---|---|---|---|"]
+    for t in cls["twins"].values():
+        twins.append(f"| {t['arm']} vs {t['baseline']} | {t['delta_accuracy']:+.4f} | [{t['ci95_low']:+.4f}, "
+                     f"{t['ci95_high']:+.4f}] | {t['p_adjusted']:.3g} | ±{t['min_detectable_difference']:.4f} | {t['verdict']} |")
+    d = cls["design"]
+    head = (f"### Twin classifiers ({d['images']:,} CIFAR-10 images, {d['folds']}-fold cross-validation, "
+            f"seeds {d['seeds']}, `metrics/classify.json`)")
+    rule = RULE.format(rule=d["rule"], m=d["pairs"], alpha=d["alpha"])
+    return "\n\n".join([head, "\n".join(arms), rule, "\n".join(twins)])
 
 
-def verdict(name, t):
-    """Plain words for one twin pair, from its interval alone."""
-    arm, base = name.split("_vs_")
-    if t["ci95_low"] > 0:
-        return f"{arm} better"
-    if t["ci95_high"] < 0:
-        return f"{base} better"
-    return "no significant difference"
-
-
-def render(sr, nets=None, cls=None):
-    parts = ["### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)", "", sr_table(sr)]
-    if nets:
-        parts += ["", "### SR nets (`metrics/sr_nets.json`)", "", nets_table(nets)]
-    if cls:
-        parts += ["", classify_tables(cls)]
+def render(sr, sr_nets, sr_speed, classify):
+    parts = [answer(classify), "", "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)",
+             "", sr_table(sr), "", "### SR nets (`metrics/sr_nets.json`; speeds: `metrics/sr_speed.json`)", "",
+             nets_table(sr_nets, sr_speed), "", classify_tables(classify)]
     return "\n".join(parts)
 
 

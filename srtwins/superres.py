@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from srtwins import SrtwinsError
 from srtwins.io import atomic_file
-from srtwins.train import predict_uint8
+from srtwins.infer import predict_uint8
 
 
 def super_resolve_array(model, lr, scale, out_path, batch_size=256, desc="super-resolve"):
@@ -28,8 +28,3 @@ def super_resolve_array(model, lr, scale, out_path, batch_size=256, desc="super-
             f.write(np.ascontiguousarray(sr).tobytes())
     return n / max(time.perf_counter() - start, 1e-9)
 
-
-def check_sr_array(x, n_labels, name):
-    """A cached SR array must hold one image per label."""
-    if x.ndim != 4 or x.shape[0] != n_labels:
-        raise SrtwinsError(f"{name}: shape {x.shape} does not match {n_labels} labels (stale cache? rerun super_resolve)")

@@ -1,71 +1,61 @@
-"""Training SR nets with Keras: losses, callbacks, dvclive logging, and the GPU knobs behind params."""
-import contextlib
+"""Training SR nets with Keras: named losses, callbacks, dvclive logging, best-checkpointing."""
 import math
 import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
 from srtwins import SrtwinsError
-from srtwins.io import atomic_file
+from srtwins.io import atomic_file, scratch_name
 
 
-def setup(seed, mixed_precision=False):
-    """Seed everything; deterministic ops on TensorFlow; mixed_float16 policy when asked."""
-    keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+@keras.saving.register_keras_serializable(package="srtwins")
+class SRLoss(keras.losses.Loss):
+    """Pixel loss (mse or l1), plus ``perceptual_weight`` x a VGG feature loss: a named, serializable loss.
 
-        tf.config.experimental.enable_op_determinism()
-    keras.mixed_precision.set_global_policy("mixed_float16" if mixed_precision else "float32")
+    The VGG extractor is rebuilt from its spec on load, so a saved model loads compiled in safe mode.
+    """
 
+    def __init__(self, pixel="mse", perceptual_weight=0.0, perceptual_spec=None, name="sr_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if pixel not in PIXEL_LOSSES:
+            raise SrtwinsError(f"unknown pixel loss {pixel!r}; allowed: {', '.join(PIXEL_LOSSES)}")
+        self.pixel, self.perceptual_weight, self.perceptual_spec = pixel, float(perceptual_weight), perceptual_spec
+        self._perceptual = None
 
-def distribution_scope():
-    """Data parallelism over all visible GPUs (MirroredStrategy on TF, DataParallel on JAX); a no-op otherwise."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
+    def call(self, y_true, y_pred):
+        loss = PIXEL_LOSSES[self.pixel](y_true, y_pred)
+        if self.perceptual_weight:
+            loss = loss + self.perceptual_weight * self.perceptual(y_true, y_pred)
+        return loss
 
-        if len(tf.config.list_physical_devices("GPU")) > 1:
-            return tf.distribute.MirroredStrategy().scope()
-    elif backend == "jax":
-        import jax
+    @property
+    def perceptual(self):
+        if self._perceptual is None:
+            from srtwins.perceptual import PerceptualLoss
 
-        if len([d for d in jax.devices() if d.platform == "gpu"]) > 1:
-            keras.distribution.set_distribution(keras.distribution.DataParallel())
-    return contextlib.nullcontext()
+            self._perceptual = PerceptualLoss.from_spec(self.perceptual_spec)
+        return self._perceptual
 
-
-def float32_output(model):
-    """Under mixed precision, cast the output back to float32 for a stable loss."""
-    if keras.mixed_precision.global_policy().name == "float32":
-        return model
-    out = keras.layers.Activation("linear", dtype="float32", name="to_float32")(model.output)
-    return keras.Model(model.input, out, name=model.name)
-
-
-def pixel_loss(name):
-    if name == "mse":
-        return lambda y, p: ops.mean(ops.square(y - p))
-    if name == "l1":
-        return lambda y, p: ops.mean(ops.abs(y - p))
-    raise SrtwinsError(f"unknown pixel loss {name!r}; allowed: mse, l1")
+    def get_config(self):
+        return {**super().get_config(), "pixel": self.pixel, "perceptual_weight": self.perceptual_weight,
+                "perceptual_spec": self.perceptual_spec}
 
 
-def make_loss(pixel, perceptual=None, perceptual_weight=0.0):
-    """Pixel loss, optionally plus ``perceptual_weight`` x a PerceptualLoss."""
-    base = pixel_loss(pixel)
-    if not perceptual_weight:
-        return base
+def mse(y, p):
+    return ops.mean(ops.square(ops.cast(y, "float32") - ops.cast(p, "float32")))
 
-    def loss(y, p):
-        return base(y, p) + perceptual_weight * perceptual(y, p)
 
-    return loss
+def l1(y, p):
+    return ops.mean(ops.abs(ops.cast(y, "float32") - ops.cast(p, "float32")))
+
+
+PIXEL_LOSSES = {"mse": mse, "l1": l1}
 
 
 class LiveLogger(keras.callbacks.Callback):
@@ -111,7 +101,8 @@ def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, l
     Raises SrtwinsError on a non-finite loss, before anything is written to ``out_path``.
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=jit_compile)
-    work = tempfile.mkdtemp(prefix="srtwins-ckpt-")
+    folder, prefix = scratch_name(Path(out_path).with_suffix(".ckpt"))  # cleared if a killed run left it
+    work = tempfile.mkdtemp(prefix=prefix, dir=folder)
     best = os.path.join(work, "best.keras")
     guard = NaNGuard()
     callbacks = [
@@ -130,7 +121,7 @@ def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, l
             raise SrtwinsError(f"{name}: training stopped, loss became NaN/inf at {guard.bad}; no model written")
         if not os.path.exists(best):
             raise SrtwinsError(f"{name}: no finite validation loss was reached; no model written")
-        trained = keras.saving.load_model(best, safe_mode=True, compile=False)
+        trained = keras.saving.load_model(best, safe_mode=True)
         save_model(trained, out_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -142,26 +133,3 @@ def save_model(model, path):
     """Save a Keras model atomically (the temp name keeps the .keras suffix Keras requires)."""
     with atomic_file(path) as tmp:
         model.save(tmp)
-
-
-def load_model(path):
-    """Load a saved SR or classifier model with safe mode on (no arbitrary code)."""
-    import srtwins.nets  # noqa: F401  (registers the custom layers before deserializing)
-
-    if not os.path.isfile(path):
-        raise SrtwinsError(f"{path}: model not found (train it first)")
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
-
-
-def predict_uint8(model, lr_batch, batch_size=64):
-    """Run an SR model on uint8 LR images (N, h, w, C); clip and round to uint8 HR images."""
-    x = np.asarray(lr_batch, np.float32) / 255.0
-    grey = x.ndim == 3
-    if grey:
-        x = np.repeat(x[..., None], 3, -1)
-    # direct calls, batch by batch: ~1.5x faster than Model.predict on CPU for these small nets
-    y = np.concatenate([np.asarray(model(x[i : i + batch_size], training=False), np.float32)
-                        for i in range(0, len(x), batch_size)])
-    if grey:
-        y = y.mean(-1)
-    return np.clip(np.round(y * 255.0), 0, 255).astype(np.uint8)

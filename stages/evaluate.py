@@ -1,118 +1,150 @@
 """evaluate: score the interpolation baselines and every trained SR net on Set5, Set14, BSD100, CIFAR-10 test.
 
 metrics/sr.json: {dataset: {x{s}: {method: {psnr_y, ssim_y, psnr_rgb, ssim_rgb, mse_rgb}}}}
-metrics/sr_nets.json: per run: parameters, GFLOPs per output megapixel, inference images/s, training summary
+metrics/sr_nets.json: per run: parameters, GFLOPs per output megapixel, training length (science, diffable)
+metrics/sr_speed.json: per run: measured inference images/s and training seconds (a plot, not a metric:
+timings differ between machines and must not show up in `dvc metrics diff`)
 metrics/sr_per_image.csv: every SR test image, every method and scale (CIFAR-10 test images:
 data/scores/sr_per_image_cifar10.csv, a DVC-cached output)
 plots/sr_triplets/<run>.png (LR | bicubic | SR | HR), plots/sr_psnr_vs_params.png
 """
 import json
-from pathlib import Path
 
 import pandas as pd
 
-from srtwins import cli, srconfig
-from srtwins import evaluate as E
-from srtwins import params as P
-from srtwins import plots
+from srtwins import SrtwinsError, cli, evaluate, paths, plots, srconfig
 from srtwins.imresize import modcrop
+from srtwins.infer import load_model
+from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
 from srtwins.metrics import mean_scores, score
-from srtwins.io import atomic_file, load_npy, read_image, read_image_dir, write_json
+from srtwins.params import get, get_list, load, scales
 
-RAW, LR, SR = Path("data/raw"), Path("data/lr"), Path("data/sr")
 SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
 
 
 def main():
-    params = P.load()
-    scales = P.scales(params)
-    methods = P.get_list(params, "evaluate.baselines", str, choices=E.BASELINES)
-    runs = [srconfig.resolve(params, r) for r in P.get(params, "sr.runs", dict)]
+    params = load()
+    wanted = scales(params)
+    methods = get_list(params, "evaluate.baselines", str, choices=evaluate.BASELINES)
+    runs = [srconfig.resolve(params, r) for r in get(params, "sr.runs", dict)]
     for run in runs:
-        if run.scale not in scales:
-            raise cli.SrtwinsError(f"params: sr.runs.{run.name} is x{run.scale}, not in degrade.scales {scales}")
-    report, per_image, per_image_cifar = {}, [], []
-
-    def add(dataset, scale, method, rows, names=None):
-        report.setdefault(dataset, {}).setdefault(f"x{scale}", {})[method] = mean_scores(rows)
-        target = per_image if dataset != "cifar10" else per_image_cifar
-        names = names if names is not None else range(len(rows))
-        target.extend(dict(dataset=dataset, scale=scale, method=method, image=k, **r) for k, r in zip(names, rows))
-
-    hr_sets = {name: read_image_dir(RAW / name) for name in E.TEST_SETS}
-    for name, hr in hr_sets.items():
-        for s in scales:
-            lr = read_image_dir(LR / f"x{s}" / name)
-            for m in methods:
-                add(name, s, m, E.baseline_rows([lr[k] for k in hr], list(hr.values()), s, m), list(hr))
-        for run in runs:
-            sr = read_image_dir(SR / run.name / name)
-            add(name, run.scale, run.net, E.score_images([sr[k] for k in hr], list(hr.values()), run.scale), list(hr))
-    hr = load_npy(RAW / "cifar10" / "x_test.npy")
-    for s in scales:
-        lr = load_npy(LR / f"x{s}" / "cifar10" / "x_test.npy")
-        for m in methods:
-            add("cifar10", s, m, E.cifar_baseline_rows(lr, hr, s, m))
-    for run in runs:
-        sr = load_npy(SR / run.name / "cifar10" / "x_test.npy")
-        add("cifar10", run.scale, run.net, E.score_images(sr, hr, run.scale))
-
-    nets_report = describe_nets(runs)
-    write_json("metrics/sr.json", report)
-    write_json("metrics/sr_nets.json", nets_report)
-    with atomic_file("metrics/sr_per_image.csv") as tmp:
-        pd.DataFrame(per_image).round(6).to_csv(tmp, index=False)
-    with atomic_file("data/scores/sr_per_image_cifar10.csv") as tmp:  # large at full scale: DVC-cached, not git
-        pd.DataFrame(per_image_cifar).round(6).to_csv(tmp, index=False)
-    draw(runs, report, nets_report, hr_sets, hr)
+        if run.scale not in wanted:
+            raise SrtwinsError(f"params: sr.runs.{run.name} is x{run.scale}, not in degrade.scales {wanted}")
+    images = load_images(wanted, runs)
+    rows = score_sets(images, wanted, methods, runs) + score_cifar(images, wanted, methods, runs)
+    report = {}
+    for (dataset, s, method), group in group_rows(rows).items():
+        report.setdefault(dataset, {}).setdefault(f"x{s}", {})[method] = mean_scores(group)
+    nets, speed = describe_nets(runs)
+    write_json(paths.METRICS / "sr.json", report)
+    write_json(paths.METRICS / "sr_nets.json", nets)
+    write_json(paths.METRICS / "sr_speed.json", speed)
+    for name, selected in [("metrics/sr_per_image.csv", [r for r in rows if r["dataset"] != paths.CIFAR]),
+                           ("data/scores/sr_per_image_cifar10.csv", [r for r in rows if r["dataset"] == paths.CIFAR])]:
+        with atomic_file(name) as tmp:  # the CIFAR-10 rows are large at full scale: DVC-cached, not git
+            pd.DataFrame(selected).round(6).to_csv(tmp, index=False)
+    draw(runs, report, nets, images)
     for name, by_scale in report.items():
         for s, by_method in by_scale.items():
             print(name, s, {m: round(v["psnr_y"], 2) for m, v in by_method.items()})
 
 
-def describe_nets(runs):
-    from srtwins.nets import flops_per_output_mpx
-    from srtwins.train import load_model
+def load_images(wanted, runs):
+    """Every image the scores and figures need, read once: {(kind, dataset, scale or run): images}."""
+    images = {("hr", name, None): read_image_dir(paths.raw(name)) for name in paths.TEST_SETS}
+    images |= {("lr", name, s): read_image_dir(paths.lr(s, name)) for name in paths.TEST_SETS for s in wanted}
+    images |= {("sr", name, r.name): read_image_dir(paths.sr(r.name, name)) for name in paths.TEST_SETS for r in runs}
+    images[("hr", paths.CIFAR, None)] = load_npy(paths.array(paths.raw(paths.CIFAR), "test"))
+    images |= {("lr", paths.CIFAR, s): load_npy(paths.array(paths.lr(s, paths.CIFAR), "test")) for s in wanted}
+    images |= {("sr", paths.CIFAR, r.name): load_npy(paths.array(paths.sr(r.name, paths.CIFAR), "test")) for r in runs}
+    return images
 
-    out = {}
+
+def _rows(dataset, scale, method, scores, names):
+    return [dict(dataset=dataset, scale=scale, method=method, image=k, **r) for k, r in zip(names, scores)]
+
+
+def score_sets(images, wanted, methods, runs):
+    """Per-image rows for Set5, Set14 and BSD100: every baseline at every scale, every run at its scale."""
+    rows = []
+    for name in paths.TEST_SETS:
+        hr = images[("hr", name, None)]
+        for s in wanted:
+            lr = images[("lr", name, s)]
+            for m in methods:
+                rows += _rows(name, s, m, evaluate.baseline_rows([lr[k] for k in hr], list(hr.values()), s, m), hr)
+        for run in runs:
+            sr = images[("sr", name, run.name)]
+            rows += _rows(name, run.scale, run.net,
+                          evaluate.score_images([sr[k] for k in hr], list(hr.values()), run.scale), hr)
+    return rows
+
+
+def score_cifar(images, wanted, methods, runs):
+    """Per-image rows for the CIFAR-10 test images, likewise."""
+    hr = images[("hr", paths.CIFAR, None)]
+    rows = []
+    for s in wanted:
+        for m in methods:
+            scores = evaluate.cifar_baseline_rows(images[("lr", paths.CIFAR, s)], hr, s, m)
+            rows += _rows(paths.CIFAR, s, m, scores, range(len(scores)))
     for run in runs:
-        model = load_model(f"models/sr/{run.name}.keras")
-        speed = json.loads((SR / run.name / "speed.json").read_text())
-        summary = json.loads(Path(f"models/sr/{run.name}.json").read_text())
-        out[run.name] = {
+        scores = evaluate.score_images(images[("sr", paths.CIFAR, run.name)], hr, run.scale)
+        rows += _rows(paths.CIFAR, run.scale, run.net, scores, range(len(scores)))
+    return rows
+
+
+def group_rows(rows):
+    """{(dataset, scale, method): [score rows]}, in first-seen order."""
+    groups = {}
+    for r in rows:
+        groups.setdefault((r["dataset"], r["scale"], r["method"]), []).append(r)
+    return groups
+
+
+def describe_nets(runs):
+    """(science, timings) per run: parameters, FLOPs and training length; measured speeds apart."""
+    nets, speed = {}, []
+    for run in runs:
+        model = load_model(paths.sr_model(run.name))
+        measured = json.loads((paths.sr(run.name) / "speed.json").read_text())
+        summary = json.loads(paths.sr_summary(run.name).read_text())
+        phases = {k: v for k, v in summary.items() if k in ("train", "pretrain", "gan")}
+        nets[run.name] = {
             "net": run.net, "scale": run.scale, "params": int(model.count_params()),
-            "gflops_per_output_mpx": round(flops_per_output_mpx(model) / 1e9, 3),
-            "inference_images_per_s": speed.get("cifar10_test_images_per_s"),
+            "gflops_per_output_mpx": round(evaluate.flops_per_output_mpx(model) / 1e9, 3),
             "perceptual_features": summary.get("perceptual_features", "none (no perceptual term)"),
-            "training": {k: v for k, v in summary.items() if k in ("train", "pretrain", "gan")},
+            "training": {k: {f: v for f, v in p.items() if f != "train_seconds"} for k, p in phases.items()},
         }
-    return out
+        speed.append({"run": run.name, "inference_images_per_s": measured.get("cifar10_test_images_per_s"),
+                      "train_seconds": round(sum(p.get("train_seconds", 0) for p in phases.values()), 1)})
+    return nets, speed
 
 
-def draw(runs, report, nets_report, hr_sets, cifar_hr):
+def draw(runs, report, nets, images):
+    """Triplet figures of each run (from the images already loaded) and PSNR against parameters."""
     for run in runs:
         s, rows = run.scale, []
-        items = [(f"{n}/{k}", hr_sets[n][k], read_image(LR / f"x{s}" / n / f"{k}.png"), SR / run.name / n / f"{k}.png")
-                 for n, ks in SHOW.items() for k in ks]
-        sr_cifar = load_npy(SR / run.name / "cifar10" / "x_test.npy")
-        lr_cifar = load_npy(LR / f"x{s}" / "cifar10" / "x_test.npy")
-        for label, hr, lr, sr_path in items:
-            hr = modcrop(hr, s)
-            sr = read_image(sr_path)
-            rows.append((label, _panels(lr, hr, sr, s, crop=96)))
+        for name, stems in SHOW.items():
+            for k in stems:
+                hr = modcrop(images[("hr", name, None)][k], s)
+                lr, sr = images[("lr", name, s)][k], images[("sr", name, run.name)][k]
+                rows.append((f"{name}/{k}", _panels(lr, hr, sr, s, crop=96)))
         for i in range(2):
-            rows.append((f"cifar10/test/{i}", _panels(lr_cifar[i], modcrop(cifar_hr[i], s), sr_cifar[i], s)))
-        plots.triplets(rows, f"plots/sr_triplets/{run.name}.png", f"{run.net} x{s}: LR | bicubic | SR | HR")
+            hr = modcrop(images[("hr", paths.CIFAR, None)][i], s)
+            lr, sr = images[("lr", paths.CIFAR, s)][i], images[("sr", paths.CIFAR, run.name)][i]
+            rows.append((f"cifar10/test/{i}", _panels(lr, hr, sr, s)))
+        plots.triplets(rows, paths.PLOTS / "sr_triplets" / f"{run.name}.png", f"{run.net} x{s}: LR | bicubic | SR | HR")
     points = [(f"{r['net']} x{r['scale']}", r["params"], report["set5"][f"x{r['scale']}"][r["net"]]["psnr_y"])
-              for r in nets_report.values()]
+              for r in nets.values()]
     base = {f"x{r.scale}": report["set5"][f"x{r.scale}"]["bicubic"]["psnr_y"] for r in runs
             if "bicubic" in report["set5"][f"x{r.scale}"]}
-    plots.psnr_vs_params(points, base, "plots/sr_psnr_vs_params.png")
+    plots.psnr_vs_params(points, base, paths.PLOTS / "sr_psnr_vs_params.png")
 
 
 def _panels(lr, hr, sr, s, crop=None):
-    bic = E.upscale(lr, hr.shape[:2], "bicubic")
-    c = (lambda im: plots.crop(im, crop)) if crop else (lambda im: im)
+    bic = evaluate.upscale(lr, hr.shape[:2], "bicubic")
+    c = (lambda im: plots.crop(im, crop)) if crop else (lambda im: im)  # noqa: E731
     return [("LR (nearest)", c(plots.nearest_up(lr, s))),
             (f"bicubic {score(bic, hr, s)['psnr_y']:.2f} dB", c(bic)),
             (f"SR {score(sr, hr, s)['psnr_y']:.2f} dB", c(sr)),

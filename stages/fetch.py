@@ -5,37 +5,36 @@ The mirror is ``fetch.mirror`` in params.yaml, or $SRTWINS_MIRROR when set.
 import os
 from pathlib import Path
 
-from srtwins import SrtwinsError, cli, fetch
-from srtwins import params as P
+from srtwins import SrtwinsError, cli, fetch, paths
 from srtwins.io import atomic_dir, save_npy, write_png
-
-OUT = Path("data/raw")
-CACHE = Path("data/downloads")
+from srtwins.params import get, load
 
 
 def main():
-    params = P.load()
-    source = P.get(params, "fetch.source", str, choices=("mirror", "download"))
-    n_train = P.get(params, "cifar.train_size", int, minimum=1)
-    n_test = P.get(params, "cifar.test_size", int, minimum=1)
-    dl = dict(retries=P.get(params, "fetch.retries", int, minimum=0),
-              timeout=P.get(params, "fetch.timeout_s", (int, float), minimum=1))
+    params = load()
+    source = get(params, "fetch.source", str, choices=("mirror", "download"))
+    n_train = get(params, "cifar.train_size", int, minimum=1)
+    n_test = get(params, "cifar.test_size", int, minimum=1)
+    dl = dict(retries=get(params, "fetch.retries", int, minimum=0),
+              timeout=get(params, "fetch.timeout_s", (int, float), minimum=1))
     if source == "mirror" or os.environ.get("SRTWINS_MIRROR"):
-        mirror = Path(os.environ.get("SRTWINS_MIRROR") or P.get(params, "fetch.mirror", str))
+        mirror = Path(os.environ.get("SRTWINS_MIRROR") or get(params, "fetch.mirror", str))
         if not mirror.is_dir():
             raise SrtwinsError(f"mirror folder {mirror} does not exist (fetch.mirror or $SRTWINS_MIRROR)")
         cifar_dir = fetch.cifar10_folder_from_mirror(mirror)
         reader = lambda name: fetch.mirror_reader(mirror, name)  # noqa: E731
     else:
-        cifar_dir = fetch.cifar10_folder_from_download(CACHE, **dl)
-        reader = lambda name: fetch.download_reader(CACHE, name, **dl)  # noqa: E731
+        cifar_dir = fetch.cifar10_folder_from_download(paths.DOWNLOADS, **dl)
+        reader = lambda name: fetch.download_reader(paths.DOWNLOADS, name, **dl)  # noqa: E731
 
-    with atomic_dir(OUT) as tmp:
+    with atomic_dir(paths.RAW) as tmp:
         x_train, y_train, x_test, y_test, classes = fetch.load_cifar10(cifar_dir, n_train, n_test)
-        for name, arr in [("x_train", x_train), ("y_train", y_train), ("x_test", x_test), ("y_test", y_test)]:
-            save_npy(tmp / "cifar10" / f"{name}.npy", arr)
-        (tmp / "cifar10" / "classes.txt").write_text("\n".join(classes) + "\n")
-        for name in fetch.SR_SETS:
+        cifar = tmp / paths.CIFAR
+        for (prefix, split), arr in zip([("x", "train"), ("y", "train"), ("x", "test"), ("y", "test")],
+                                        [x_train, y_train, x_test, y_test]):
+            save_npy(paths.array(cifar, split, prefix), arr)
+        (cifar / "classes.txt").write_text("\n".join(classes) + "\n")
+        for name in paths.IMAGE_SETS:
             images = fetch.load_image_set(name, reader(name))
             (tmp / name).mkdir()
             for stem, img in images.items():

@@ -1,16 +1,15 @@
 """report: regenerate the README's results section from metrics/."""
-import json
 from pathlib import Path
 
-from srtwins import cli, report
-from srtwins.io import atomic_file
+from srtwins import cli, paths, report
+from srtwins.io import atomic_file, read_json
 
 README = Path("README.md")
 
 
 def main():
-    load = lambda name: json.loads(Path(f"metrics/{name}.json").read_text())  # noqa: E731
-    text = report.replace_section(README.read_text(), report.render(load("sr"), load("sr_nets"), load("classify")))
+    metrics = {name: read_json(paths.METRICS / f"{name}.json") for name in ("sr", "sr_nets", "sr_speed", "classify")}
+    text = report.replace_section(README.read_text(), report.render(**metrics))
     with atomic_file(README) as tmp:
         tmp.write_text(text)
 

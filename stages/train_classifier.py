@@ -1,74 +1,57 @@
-"""train_classifier: one twin classifier, one arm, one seed (``--arm``, ``--seed``).
+"""train_classifier: the twin classifiers of one source (``--source lr | hr | <SR run>``), cross-validated.
 
-Every arm uses classify.model and classify.recipe and the top-level ``epochs``; only the input differs.
-Writes models/cls/<arm>-s<seed>/{model.keras, test_probs.npy, train.json} and dvclive curves.
+Every arm uses classify.recipe and the top-level ``epochs``; only the input differs. For each arm of the
+source: models/cls/<source>/<arm>/{probs.npy (seeds, images, 10) out-of-fold softmax, folds.npy,
+train.json, model-s<seed>-f<fold>.keras}, and its mean learning curves in plots/train_cls/<source>/<arm>.csv.
 """
 import argparse
 import json
-import time
-from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from srtwins import arms, cli
-from srtwins import params as P
-from srtwins.io import atomic_dir
-
-
-def recipe(params):
-    epochs = P.get(params, "epochs", int, minimum=1)
-    r = dict(
-        model=P.get(params, "classify.recipe.model", str),
-        batch_size=P.get(params, "classify.recipe.batch_size", int, minimum=1),
-        learning_rate=P.get(params, "classify.recipe.learning_rate", (int, float), minimum=1e-12),
-        augment=P.get(params, "classify.recipe.augment", bool),
-        jit_compile=P.get(params, "classify.recipe.jit_compile", (bool, str), default="auto"),
-        mixed_precision=P.get(params, "classify.recipe.mixed_precision", bool, default=False),
-    )
-    return epochs, r
+from srtwins import arm_inputs, arms, cli, crossval, paths
+from srtwins.io import atomic_dir, atomic_file, write_json
+from srtwins.params import get, load
+from srtwins.stats import stratified_folds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--arm", required=True)
-    parser.add_argument("--seed", type=int, required=True)
-    args = parser.parse_args()
-    params = P.load()
-    epochs, r = recipe(params)
-    arm = arms.check_declared(params, args.arm)
-    x_train, y_train = arms.load(arm, params, "train")
-    x_test, y_test = arms.load(arm, params, "test")
+    parser.add_argument("--source", required=True)
+    params = load()
+    source = parser.parse_args().source
+    study_arms = arms.source_arms(params, source)
+    rec, seeds = crossval.recipe(params), crossval.seeds(params)
+    scale = arms.study_scale(params)
+    y = arm_inputs.labels()
+    folds = stratified_folds(y, get(params, "classify.folds", int))
+    inputs = {arm.name: arm_inputs.images(arm, scale) for arm in study_arms}  # every input checked before training
 
-    import keras
-    from dvclive import Live
+    from srtwins.evaluate import model_flops
 
-    from srtwins import classify, train
-
-    train.setup(args.seed, r["mixed_precision"])
-    name = f"{arm.name}-s{args.seed}"
-    with Live(dir=f"plots/train_cls/{name}", dvcyaml=False, save_dvc_exp=False) as live:
-        with train.distribution_scope():
-            model = train.float32_output(classify.build(r["model"], x_train.shape[1:], augment=r["augment"], seed=args.seed))
-            model.compile(optimizer=keras.optimizers.Adam(r["learning_rate"]),
-                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                          metrics=["accuracy"], jit_compile=r["jit_compile"])
-        guard = train.NaNGuard()
-        start = time.perf_counter()
-        model.fit(np.asarray(x_train, np.float32), y_train, batch_size=r["batch_size"], epochs=epochs, shuffle=True,
-                  callbacks=[guard, train.LiveLogger(live)], verbose=2)
-        seconds = time.perf_counter() - start
-    if guard.bad:
-        raise cli.SrtwinsError(f"{name}: loss became NaN/inf at {guard.bad}; no model written")
-    probs = classify.softmax(model.predict(np.asarray(x_test, np.float32), batch_size=512, verbose=0))
-    summary = {"arm": arm.name, "seed": args.seed, "input_shape": list(x_train.shape[1:]), "epochs": epochs,
-               "train_images": int(len(y_train)), "train_seconds": round(seconds, 1),
-               "images_per_s": round(len(y_train) * epochs / seconds, 1),
-               "test_accuracy": float((probs.argmax(1) == y_test).mean()), **r}
-    with atomic_dir(Path("models/cls") / name) as out:
-        model.save(out / "model.keras")
-        np.save(out / "test_probs.npy", probs.astype(np.float32))
-        (out / "train.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary))
+    curves = {}
+    with atomic_dir(paths.CLS_MODELS / source) as out:
+        for arm in study_arms:
+            folder = out / arm.name
+            folder.mkdir()
+            keep = lambda seed, fold, model: model.save(folder / f"model-s{seed}-f{fold}.keras")  # noqa: E731
+            probs, curves[arm.name], summary = crossval.cross_validate(inputs[arm.name], y, folds, seeds, rec, keep)
+            model = crossval.build_for(rec, inputs[arm.name].shape[1:])
+            val = curves[arm.name]["val_accuracy"]
+            summary.update(arm=arm.name, flops=model_flops(model, inputs[arm.name].shape[1:])[0],
+                           accuracy_per_seed=[float(np.mean(p.argmax(1) == y)) for p in probs],
+                           val_accuracy_final=round(float(val[-1]), 4),
+                           val_accuracy_gain_last_quarter=round(float(val[-1] - val[(3 * len(val)) // 4 - 1]), 4))
+            np.save(folder / "probs.npy", probs)
+            np.save(folder / "folds.npy", folds)
+            write_json(folder / "train.json", summary)
+            print(json.dumps(summary))
+    for name, curve in curves.items():
+        with atomic_file(paths.PLOTS / "train_cls" / source / f"{name}.csv") as tmp:
+            frame = pd.DataFrame(curve).round(5)
+            frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+            frame.to_csv(tmp, index=False)
 
 
 if __name__ == "__main__":

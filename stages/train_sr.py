@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from srtwins import SrtwinsError, cli, nets, srconfig
-from srtwins import params as P
-from srtwins.io import atomic_file, load_npy, read_image_dir
+from srtwins import SrtwinsError, cli, nets, paths, srconfig
+from srtwins.io import load_npy, read_image_dir, write_json
+from srtwins.params import load
 
 
 def load_pairs(sources, scale):
@@ -21,13 +21,13 @@ def load_pairs(sources, scale):
     pairs, names = [], []
     for src in sources:
         if src == "t91":
-            hr = read_image_dir(Path("data/raw/t91"))
-            lr = read_image_dir(Path(f"data/lr/x{scale}/t91"))
+            hr = read_image_dir(paths.raw("t91"))
+            lr = read_image_dir(paths.lr(scale, "t91"))
             pairs += make_pairs(list(hr.values()), [lr[k] for k in hr], scale, list(hr))
             names += [f"t91/{k}" for k in hr]
         else:
-            hr = load_npy("data/raw/cifar10/x_train.npy", mmap=False)
-            lr = load_npy(f"data/lr/x{scale}/cifar10/x_train.npy", mmap=False)
+            hr = load_npy(paths.array(paths.raw(paths.CIFAR), "train"), mmap=False)
+            lr = load_npy(paths.array(paths.lr(scale, paths.CIFAR), "train"), mmap=False)
             pairs += make_pairs(hr, lr, scale)
             names += [f"cifar10/train/{i}" for i in range(len(hr))]
     return pairs, names
@@ -43,37 +43,37 @@ def split(pairs, names, fraction, seed):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    run = srconfig.resolve(P.load(), parser.parse_args().run)
+    run = srconfig.resolve(load(), parser.parse_args().run)
     nets.build(run.net, run.scale, **run.arch)  # fail fast on a bad net/scale/option, before loading data
 
     from dvclive import Live
 
-    from srtwins import patches, train
+    from srtwins import devices, patches, train
+    from srtwins.perceptual import PerceptualLoss
 
     t = run.train
     pairs, names = load_pairs(t["data"], run.scale)
     tr_pairs, tr_names, va_pairs, va_names = split(pairs, names, t["val_fraction"], t["seed"])
     patches.check_patch_size(pairs, t["lr_patch"], names)
-    train.setup(t["seed"], t["mixed_precision"])
+    devices.setup(t["seed"], t["mixed_precision"])
     data = patches.PatchDataset(tr_pairs, run.scale, t["lr_patch"], t["batch_size"], t["steps_per_epoch"], t["seed"])
     val = patches.fixed_set(va_pairs, t["val_patches"], t["lr_patch"], run.scale, t["seed"])
-    out = Path(f"models/sr/{run.name}.keras")
+    out = paths.sr_model(run.name)
     summary = {"net": run.net, "scale": run.scale, "train_images": len(tr_pairs), "val_images": len(va_pairs)}
 
-    perceptual, description = None, None
-    needs_vgg = t["perceptual_weight"] > 0 or run.gan.get("weights", {}).get("perceptual", 0) > 0
-    if needs_vgg:
-        from srtwins.perceptual import PerceptualLoss, feature_extractor
+    gan = run.spec.gan
+    spec = {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"]}
+    if gan:
+        spec.update(layer=gan.vgg_layer, pre_activation=gan.pre_activation)
+    loss = train.SRLoss(t["loss"], t["perceptual_weight"], spec if t["perceptual_weight"] else None)
+    perceptual = None
+    if t["perceptual_weight"] > 0 or run.gan.get("weights", {}).get("perceptual", 0) > 0:
+        perceptual = loss.perceptual if t["perceptual_weight"] else PerceptualLoss.from_spec(spec)
+        summary["perceptual_features"] = perceptual.description
 
-        extractor, description = feature_extractor(
-            run.perceptual["vgg_weights"], pre_activation=run.net == "esrgan", seed=t["seed"])
-        perceptual = PerceptualLoss(extractor)
-        summary["perceptual_features"] = description
-
-    with Live(dir=f"plots/train_sr/{run.name}", dvcyaml=False, save_dvc_exp=False) as live:
-        with train.distribution_scope():
-            model = train.float32_output(nets.build(run.net, run.scale, **run.arch))
-            loss = train.make_loss(t["loss"], perceptual, t["perceptual_weight"])
+    with Live(dir=str(paths.PLOTS / "train_sr" / run.name), dvcyaml=False, save_dvc_exp=False) as live:
+        with devices.distribution_scope():
+            model = devices.float32_output(nets.build(run.net, run.scale, **run.arch))
             stats, model = train.fit(
                 model, data, val, epochs=t["epochs"], learning_rate=t["learning_rate"], loss=loss,
                 out_path=out, live=live, patience=t["patience"], reduce_lr_patience=t["reduce_lr_patience"],
@@ -81,8 +81,7 @@ def main():
         summary["pretrain" if run.gan else "train"] = stats
         if run.gan:
             summary["gan"] = train_adversarial(run, model, data, val, perceptual, live, out)
-    with atomic_file(out.with_suffix(".json")) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_json(paths.sr_summary(run.name), summary)
     print(json.dumps(summary))
 
 
@@ -97,8 +96,8 @@ def train_adversarial(run, generator, data, val, perceptual, live, out):
     g = run.gan
     data.steps = g["steps_per_epoch"]
     model = gan.AdversarialSR(
-        generator, nets.discriminator(), train.pixel_loss(run.train["loss"]), perceptual,
-        weights=g["weights"], relativistic=run.net == "esrgan")
+        generator, nets.discriminator(), train.PIXEL_LOSSES[run.train["loss"]], perceptual,
+        weights=g["weights"], relativistic=run.spec.gan.relativistic)
     model.compile(keras.optimizers.Adam(g["learning_rate"]), keras.optimizers.Adam(g["learning_rate"]))
     guard = train.NaNGuard()
     start = time.perf_counter()

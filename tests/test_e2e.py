@@ -23,13 +23,10 @@ TINY = {
     "sr.train.val_patches": 16,
     "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
     "classify.seeds": [0],
+    "classify.folds": 2,
     "classify.hr_sr": True,
-    "classify.bootstrap": 100,
-    "classify.arms": [{"name": "lr", "input": "data/lr/x2/cifar10"},
-                      {"name": "bicubic", "input": "data/lr/x2/cifar10"},
-                      {"name": "sr-espcn", "input": "data/sr/espcn_x2/cifar10"},
-                      {"name": "hr", "input": "data/raw/cifar10"},
-                      {"name": "hr-sr-espcn", "input": "data/sr/espcn_x2/cifar10"}],
+    "classify.decision.bootstrap": 100,
+    "classify.sr_runs": ["espcn_x2"],
 }
 
 
@@ -78,16 +75,22 @@ def test_repro_trains_scores_and_reports_the_twins(repo):
     sr = json.loads((dst / "metrics/sr.json").read_text())
     assert set(sr["cifar10"]["x2"]) == {"bicubic", "bilinear", "espcn"}
     nets = json.loads((dst / "metrics/sr_nets.json").read_text())
-    assert nets["espcn_x2"]["params"] == 26_796 and nets["espcn_x2"]["inference_images_per_s"] > 0
+    assert nets["espcn_x2"]["params"] == 26_796
+    speed = json.loads((dst / "metrics/sr_speed.json").read_text())
+    assert speed[0]["run"] == "espcn_x2" and speed[0]["inference_images_per_s"] > 0
     cls = json.loads((dst / "metrics/classify.json").read_text())
-    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr", "hr-sr-espcn"}
-    assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic", "hr-sr-espcn_vs_hr"}
-    hr_sr = json.loads((dst / "models/cls/hr-sr-espcn-s0/train.json").read_text())
+    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr", "hr-bicubic", "hr-sr-espcn"}
+    assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic", "hr-sr-espcn_vs_hr",
+                                 "hr-sr-espcn_vs_hr-bicubic"}
+    assert len({a["params"] for a in cls["arms"].values()}) == 1  # one model size for every input size
+    hr_sr = json.loads((dst / "models/cls/espcn_x2/hr-sr-espcn/train.json").read_text())
     assert hr_sr["input_shape"] == [64, 64, 3]  # the native 32x32 images super-resolved x2
+    assert cls["design"]["images"] == 96 and cls["design"]["models_per_arm"] == 2
     t = cls["twins"]["sr-espcn_vs_lr"]
-    assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"] and 0 <= t["mcnemar_p"] <= 1
+    assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"] and 0 <= t["p_value"] <= t["p_adjusted"] <= 1
+    assert t["n_pairs"] == 96 and t["min_detectable_difference"] > 0
     readme = (dst / "README.md").read_text()
-    assert "sr-espcn vs lr" in readme and f"{t['delta_accuracy']:+.4f}" in readme
+    assert "sr-espcn vs lr" in readme and f"{t['delta_accuracy']:+.4f}" in readme and "**The answer" in readme
     assert (dst / "models/sr/espcn_x2.keras").is_file()
     assert (dst / "plots/train_sr/espcn_x2/plots/metrics/train/loss.tsv").is_file() or any(
         (dst / "plots/train_sr/espcn_x2/plots/metrics").rglob("*.tsv"))
@@ -105,4 +108,4 @@ def test_epochs_sweep_reruns_only_classifiers_and_their_evaluation(repo):
     _sh("git add -A && git commit -qm repro", dst, env)
     out = _sh("dvc exp run -S epochs=2", dst, env)
     ran = {line.split("'")[1].split("@")[0] for line in out.splitlines() if line.startswith("Running stage")}
-    assert ran == {"train_classifier", "evaluate_classify", "report"}, out
+    assert ran == {"train_classifier", "train_classifier_sr", "evaluate_classify", "report"}, out

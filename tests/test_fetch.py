@@ -172,7 +172,7 @@ def test_image_with_other_pixels_is_refused(tmp_path):
 def test_sr_set_download_reader(http_server, tmp_path, monkeypatch):
     img = np.full((5, 5, 3), 9, np.uint8)
     http_server.route("/set/a.png", (200, _png(img), {}))
-    monkeypatch.setitem(fetch.SR_SETS, "toy", http_server.url("/set"))
+    monkeypatch.setitem(fetch.IMAGE_SET_URLS, "toy", http_server.url("/set"))
     got = fetch.load_image_set("toy", fetch.download_reader(tmp_path, "toy", **FAST), _manifest(tmp_path, {"a.png": img}))
     assert got["a"].shape == (5, 5, 3)
 

@@ -1,0 +1,99 @@
+"""Training twin classifiers by stratified k-fold cross-validation: every image is predicted once per seed
+by a classifier that never saw it. One recipe for every arm, so only the input differs.
+"""
+import time
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+
+from srtwins import SrtwinsError, devices
+from srtwins.classify import build, softmax
+from srtwins.params import get, get_list
+
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything about training a classifier except its input: identical for every arm."""
+
+    model: str
+    grid: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    augment: bool
+    val_fraction: float
+    jit_compile: bool | str
+    mixed_precision: bool
+
+
+def recipe(params):
+    """The recipe from params (``classify.recipe`` and the top-level ``epochs``), validated."""
+    key = "classify.recipe"
+    r = Recipe(
+        model=get(params, f"{key}.model", str), grid=get(params, f"{key}.grid", int, minimum=1),
+        epochs=get(params, "epochs", int, minimum=1), batch_size=get(params, f"{key}.batch_size", int, minimum=1),
+        learning_rate=get(params, f"{key}.learning_rate", (int, float), minimum=1e-12),
+        augment=get(params, f"{key}.augment", bool),
+        val_fraction=get(params, f"{key}.val_fraction", (int, float), minimum=0.01),
+        jit_compile=get(params, f"{key}.jit_compile", (bool, str), choices=(True, False, "auto")),
+        mixed_precision=get(params, f"{key}.mixed_precision", bool))
+    if r.val_fraction > 0.5:
+        raise SrtwinsError(f"params: '{key}.val_fraction' = {r.val_fraction} must be <= 0.5")
+    return r
+
+
+def seeds(params):
+    """classify.seeds: a non-empty list of distinct integers in NumPy's seed range."""
+    return get_list(params, "classify.seeds", int, minimum=0, maximum=MAX_SEED)
+
+
+def build_for(rec, input_shape, seed=0):
+    """The recipe's classifier for one input shape (float32 output under mixed precision)."""
+    return devices.float32_output(build(rec.model, input_shape, grid=rec.grid, augment=rec.augment, seed=seed))
+
+
+def fit(x, y, rec, seed):
+    """Train one classifier on uint8 images (scaled inside the model), holding out ``val_fraction`` for
+    the validation curve. Returns (model, history dict, seconds)."""
+    devices.setup(seed, rec.mixed_precision)
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_val = max(1, round(rec.val_fraction * len(y)))
+    val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+    with devices.distribution_scope():
+        model = build_for(rec, x.shape[1:], seed)
+        model.compile(optimizer=keras.optimizers.Adam(rec.learning_rate),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                      metrics=["accuracy"], jit_compile=rec.jit_compile)
+    start = time.perf_counter()
+    history = model.fit(x[train], y[train], validation_data=(x[val], y[val]), batch_size=rec.batch_size,
+                        epochs=rec.epochs, shuffle=True, verbose=0)
+    seconds = time.perf_counter() - start
+    if not np.all(np.isfinite(history.history["loss"])):
+        raise SrtwinsError(f"classifier (seed {seed}): loss became NaN/inf; no model written")
+    return model, history.history, seconds
+
+
+def cross_validate(x, y, folds, seeds, rec, keep=None):
+    """Out-of-fold softmax probabilities (S, N, 10) for every seed, the mean learning curves, and a summary.
+
+    ``keep(seed, fold, model)`` is called with each trained model (to save it)."""
+    probs = np.zeros((len(seeds), len(y), 10), np.float32)
+    curves, seconds = [], 0.0
+    for i, seed in enumerate(seeds):
+        for fold in range(int(folds.max()) + 1):
+            test = folds == fold
+            run_seed = int(np.random.SeedSequence([seed, fold]).generate_state(1)[0])
+            model, history, secs = fit(x[~test], y[~test], rec, run_seed)
+            probs[i, test] = softmax(model.predict(x[test], batch_size=512, verbose=0))
+            curves.append(history)
+            seconds += secs
+            if keep:
+                keep(seed, fold, model)
+    mean_curves = {k: np.mean([c[k] for c in curves], axis=0) for k in curves[0]}
+    summary = {"recipe": asdict(rec), "seeds": list(seeds), "folds": int(folds.max()) + 1,
+               "models": len(curves), "input_shape": list(x.shape[1:]), "params": int(model.count_params()),
+               "train_seconds": round(seconds, 1)}
+    return probs, mean_curves, summary
