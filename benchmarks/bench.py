@@ -9,9 +9,7 @@ import resource
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def peak_rss_mb():
@@ -21,16 +19,16 @@ def peak_rss_mb():
 def bench_nets(scale, lr_patch, batch, steps):
     import keras
 
-    from srtwins import nets, train
+    from srtwins import devices, nets
 
-    train.setup(0)
+    devices.setup(0)
     rng = np.random.default_rng(0)
     x = rng.random((batch * steps, lr_patch, lr_patch, 3), dtype=np.float32)
     y = rng.random((batch * steps, lr_patch * scale, lr_patch * scale, 3), dtype=np.float32)
     print(f"backend {keras.backend.backend()}, x{scale}, LR patches {lr_patch}x{lr_patch}, batch {batch}")
     print(f"{'net':>9} {'params':>11} {'train patches/s':>16} {'infer CIFAR img/s':>18}")
     cifar_lr = rng.random((512, 32 // scale, 32 // scale, 3), dtype=np.float32)
-    for name in nets.BUILDERS:
+    for name in [n for n, spec in nets.SPECS.items() if spec.gan is None]:
         model = nets.build(name, scale)
         model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="mse")
         model.fit(x[:batch], y[:batch], batch_size=batch, verbose=0)  # compile/warm up

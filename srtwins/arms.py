@@ -40,6 +40,11 @@ def study_scale(params):
     return get(params, "classify.scale", int, choices=SCALES)
 
 
+def seeds(params):
+    """classify.seeds: a non-empty list of distinct integers in NumPy's seed range."""
+    return get_list(params, "classify.seeds", int, minimum=0, maximum=2**32 - 1)
+
+
 def sr_runs(params):
     """The SR runs that feed classifier arms: each must be an sr.runs entry at the study's scale."""
     runs = get_list(params, "classify.sr_runs", str, nonempty=False)

@@ -9,10 +9,7 @@ import numpy as np
 
 from srtwins import SrtwinsError, devices
 from srtwins.classify import build, softmax
-from srtwins.params import get, get_list
-
-MAX_SEED = 2**32 - 1
-
+from srtwins.params import get
 
 @dataclass(frozen=True)
 class Recipe:
@@ -43,11 +40,6 @@ def recipe(params):
     if r.val_fraction > 0.5:
         raise SrtwinsError(f"params: '{key}.val_fraction' = {r.val_fraction} must be <= 0.5")
     return r
-
-
-def seeds(params):
-    """classify.seeds: a non-empty list of distinct integers in NumPy's seed range."""
-    return get_list(params, "classify.seeds", int, minimum=0, maximum=MAX_SEED)
 
 
 def build_for(rec, input_shape, seed=0):

@@ -88,10 +88,25 @@ def classify_tables(cls):
     return "\n\n".join([head, "\n".join(arms), rule, "\n".join(twins)])
 
 
-def render(sr, sr_nets, sr_speed, classify):
+def stability_section(stability, cls):
+    """What the perturbed rerun (scripts/verdict_stability.py) showed, or that it is stale for these verdicts."""
+    head = "### Do the verdicts survive another machine? (`metrics/stability.json`)"
+    current = {k: t["verdict"] for k, t in cls["twins"].items()}
+    if {k: t["reference"] for k, t in stability["twins"].items()} != current:
+        return f"{head}\n\nStale: the verdicts changed since the check; rerun `python scripts/verdict_stability.py`."
+    same = "identical" if stability["verdicts_identical"] else "**different**"
+    return (f"{head}\n\nThe whole twin study rerun with `{stability['perturbation']}` (different floating-point "
+            f"kernels, as another CPU brings) on the same SR outputs: verdict table {same}; arm accuracies moved by up "
+            f"to {100 * stability['max_abs_accuracy_change']:.2f} points and pair differences by up to "
+            f"{100 * stability['max_abs_delta_change']:.2f} points.")
+
+
+def render(sr, sr_nets, sr_speed, classify, stability=None):
     parts = [answer(classify), "", "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)",
              "", sr_table(sr), "", "### SR nets (`metrics/sr_nets.json`; speeds: `metrics/sr_speed.json`)", "",
              nets_table(sr_nets, sr_speed), "", classify_tables(classify)]
+    if stability:
+        parts += ["", stability_section(stability, classify)]
     return "\n".join(parts)
 
 

@@ -22,16 +22,17 @@ OUT = paths.PLOTS / "classify"
 def main():
     params = load()
     study_arms, twins = arms.study(params)
+    seeds = arms.seeds(params)
     rule = get(params, "classify.decision.rule", str, choices=stats.RULES)
     alpha = get(params, "classify.decision.alpha", float, minimum=1e-6, maximum=0.5)
     power = get(params, "classify.decision.power", float, minimum=0.5, maximum=0.99)
     n_boot = get(params, "classify.decision.bootstrap", int, minimum=100)
     y = arm_inputs.labels()
-    runs = {a.name: _load_arm(a, len(y)) for a in study_arms}
+    runs = {a.name: _load_arm(a, len(y), seeds) for a in study_arms}
     folds = _common_folds(runs)
     report = {"arms": {a.name: describe_arm(y, runs[a.name]) for a in study_arms}}
     report["twins"] = decide(twins, runs, y, folds, rule, alpha, power, n_boot)
-    report["design"] = {"images": int(len(y)), "folds": int(folds.max()) + 1, "seeds": runs[study_arms[0].name][2]["seeds"],
+    report["design"] = {"images": int(len(y)), "folds": int(folds.max()) + 1, "seeds": seeds,
                         "models_per_arm": runs[study_arms[0].name][2]["models"], "rule": rule, "alpha": alpha,
                         "power": power, "pairs": len(twins), "scale": arms.study_scale(params)}
     sr = json.loads((paths.METRICS / "sr.json").read_text())
@@ -43,15 +44,16 @@ def main():
               f"p_adj={t['p_adjusted']:.3g} -> {t['verdict']}")
 
 
-def _load_arm(arm, n):
+def _load_arm(arm, n, seeds):
     """(probs (S, N, 10), folds (N,), train summary) of one arm; a missing or mismatched file is a clear error."""
     folder = paths.CLS_MODELS / arm.source / arm.name
     for name in ("probs.npy", "folds.npy", "train.json"):
         if not (folder / name).is_file():
             raise SrtwinsError(f"{folder / name}: not found (train_classifier@{arm.source} has not run)")
     probs, folds = load_npy(folder / "probs.npy", mmap=False), load_npy(folder / "folds.npy", mmap=False)
-    if probs.ndim != 3 or probs.shape[1:] != (n, 10) or folds.shape != (n,):
-        raise SrtwinsError(f"{folder / 'probs.npy'}: shape {probs.shape} does not match {n} images and 10 classes")
+    if probs.shape != (len(seeds), n, 10) or folds.shape != (n,):
+        raise SrtwinsError(f"{folder / 'probs.npy'}: shape {probs.shape} does not match {len(seeds)} seeds, "
+                           f"{n} images and 10 classes; rerun train_classifier@{arm.source}")
     return probs, folds, json.loads((folder / "train.json").read_text())
 
 

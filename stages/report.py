@@ -9,6 +9,9 @@ README = Path("README.md")
 
 def main():
     metrics = {name: read_json(paths.METRICS / f"{name}.json") for name in ("sr", "sr_nets", "sr_speed", "classify")}
+    stability = paths.METRICS / "stability.json"  # written by scripts/verdict_stability.py, committed
+    if stability.is_file():
+        metrics["stability"] = read_json(stability)
     text = report.replace_section(README.read_text(), report.render(**metrics))
     with atomic_file(README) as tmp:
         tmp.write_text(text)

@@ -22,7 +22,7 @@ def main():
     params = load()
     source = parser.parse_args().source
     study_arms = arms.source_arms(params, source)
-    rec, seeds = crossval.recipe(params), crossval.seeds(params)
+    rec, seeds = crossval.recipe(params), arms.seeds(params)
     scale = arms.study_scale(params)
     y = arm_inputs.labels()
     folds = stratified_folds(y, get(params, "classify.folds", int))

@@ -45,7 +45,8 @@ def repo(tmp_path_factory):
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for rel in files:
-        if (ROOT / rel).is_file() and not rel.startswith(("metrics/", "plots/")) and rel != "dvc.lock":
+        keep = not rel.startswith(("metrics/", "plots/")) or rel == "metrics/stability.json"  # a committed input
+        if (ROOT / rel).is_file() and keep and rel != "dvc.lock":
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dst / rel)
     params = override(yaml.safe_load((dst / "params.yaml").read_text()), TINY)

@@ -25,6 +25,8 @@ def _assert_clean_failure(result, *needles, out):
         assert needle in line, line
     assert not out.exists(), f"{out} was left behind"
     assert not list(out.parent.glob(f".{out.name}.*")) if out.parent.exists() else True
+    workdir = next((p for p in out.parents if (p / "params.yaml").is_file()), None)
+    assert workdir is None or not list((workdir / ".srtwins-tmp").glob("*"))  # where temps live: nothing left
 
 
 def _mirror_with(tmp_path, real_mirror=None, n_per_batch=20):
@@ -137,30 +139,73 @@ def test_train_sr_bad_training_param_names_the_key(tmp_path):
     _assert_clean_failure(r, "sr.train.loss", "mse, l1", out=tmp_path / "models/sr/espcn_x2.keras")
 
 
-def test_train_classifier_epochs_below_one(tmp_path):
-    _params(tmp_path, epochs=0)
-    r = run_stage("train_classifier", tmp_path, args=["--arm", "lr", "--seed", "0"])
-    _assert_clean_failure(r, "'epochs'", ">= 1", out=tmp_path / "models/cls/lr-s0")
+def _cifar_arrays(tmp_path, n_train=20, n_test=10, lr_missing=0):
+    raw, lr = tmp_path / "data/raw/cifar10", tmp_path / "data/lr/x2/cifar10"
+    raw.mkdir(parents=True), lr.mkdir(parents=True)
+    for split, n in (("train", n_train), ("test", n_test)):
+        np.save(raw / f"y_{split}.npy", (np.arange(n) % 10).astype(np.uint8))
+        np.save(raw / f"x_{split}.npy", np.zeros((n, 32, 32, 3), np.uint8))
+        np.save(lr / f"x_{split}.npy", np.zeros((n - lr_missing, 16, 16, 3), np.uint8))
 
 
-def test_train_classifier_arm_naming_an_untrained_net(tmp_path):
-    _params(tmp_path, **{"classify.arms": [{"name": "sr-edsr", "input": "data/sr/edsr_x2/cifar10"}]})
-    r = run_stage("train_classifier", tmp_path, args=["--arm", "sr-edsr", "--seed", "0"])
-    _assert_clean_failure(r, "sr-edsr", "edsr_x2", out=tmp_path / "models/cls/sr-edsr-s0")
+@pytest.mark.parametrize("overrides, needles", [
+    ({"epochs": 0}, ["'epochs'", ">= 1"]),
+    ({"classify.seeds": [0, -1]}, ["'classify.seeds[1]' = -1", ">= 0"]),
+    ({"classify.seeds": [2**32]}, ["'classify.seeds[0]'", "<= 4294967295"]),
+    ({"classify.folds": 4}, ["'classify.folds' = 4 is more than the 3 images of class 0"]),
+    ({"classify.recipe.grid": 3}, ["'classify.recipe.grid' = 3"]),
+])
+def test_train_classifier_bad_params(tmp_path, overrides, needles):
+    _params(tmp_path, **overrides)
+    _cifar_arrays(tmp_path)
+    r = run_stage("train_classifier", tmp_path, args=["--source", "lr"])
+    _assert_clean_failure(r, *needles, out=tmp_path / "models/cls/lr")
 
 
-def test_evaluate_classify_empty_seed_list(tmp_path):
-    _params(tmp_path, **{"classify.seeds": []})
+def test_train_classifier_source_that_is_not_an_arm_run(tmp_path):
+    _params(tmp_path)
+    r = run_stage("train_classifier", tmp_path, args=["--source", "edsr_x2"])
+    _assert_clean_failure(r, "edsr_x2", "classify.sr_runs", out=tmp_path / "models/cls/edsr_x2")
+
+
+def test_sr_runs_naming_an_untrained_net(tmp_path):
+    _params(tmp_path, **{"classify.sr_runs": ["edsr_x2"]})
     r = run_stage("evaluate_classify", tmp_path)
-    _assert_clean_failure(r, "classify.seeds", "must not be empty", out=tmp_path / "metrics/classify.json")
+    _assert_clean_failure(r, "'classify.sr_runs[0]' = 'edsr_x2' is not in sr.runs", out=tmp_path / "metrics/classify.json")
+
+
+@pytest.mark.parametrize("overrides, needles", [
+    ({"classify.seeds": []}, ["classify.seeds", "must not be empty"]),
+    ({"classify.decision.rule": "t_test"}, ["'classify.decision.rule' = 't_test' is not allowed", "paired_bootstrap"]),
+])
+def test_evaluate_classify_bad_params(tmp_path, overrides, needles):
+    _params(tmp_path, **overrides)
+    r = run_stage("evaluate_classify", tmp_path)
+    _assert_clean_failure(r, *needles, out=tmp_path / "metrics/classify.json")
 
 
 def test_train_classifier_cached_array_not_matching_labels(tmp_path):
     _params(tmp_path)
-    raw, lr = tmp_path / "data/raw/cifar10", tmp_path / "data/lr/x2/cifar10"
-    raw.mkdir(parents=True), lr.mkdir(parents=True)
-    for split, n in (("train", 20), ("test", 8)):
-        np.save(raw / f"y_{split}.npy", np.zeros(n, np.uint8))
-        np.save(lr / f"x_{split}.npy", np.zeros((n - 1, 16, 16, 3), np.uint8))
-    r = run_stage("train_classifier", tmp_path, args=["--arm", "lr", "--seed", "0"])
-    _assert_clean_failure(r, "lr train", "19 images for 20 labels", out=tmp_path / "models/cls/lr-s0")
+    _cifar_arrays(tmp_path, lr_missing=1)
+    r = run_stage("train_classifier", tmp_path, args=["--source", "lr"])
+    _assert_clean_failure(r, "arm lr", "28 images for 30 labels", out=tmp_path / "models/cls/lr")
+
+
+
+
+def test_super_resolve_with_a_corrupt_model_file(tmp_path):
+    _params(tmp_path, **{"sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}}, "classify.sr_runs": ["espcn_x2"]})
+    (tmp_path / "models/sr").mkdir(parents=True)
+    (tmp_path / "models/sr/espcn_x2.keras").write_bytes(b"PK\x03\x04 truncated")
+    r = run_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
+    _assert_clean_failure(r, "models/sr/espcn_x2.keras", "not a loadable Keras model", out=tmp_path / "data/sr/espcn_x2")
+
+
+def test_super_resolve_with_its_input_missing(tmp_path):
+    _params(tmp_path, **{"sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}}, "classify.sr_runs": ["espcn_x2"]})
+    from srtwins import nets
+    from srtwins.train import save_model
+
+    save_model(nets.build("espcn", 2), tmp_path / "models/sr/espcn_x2.keras")
+    r = run_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
+    _assert_clean_failure(r, "data/lr/x2/set5", "not found", out=tmp_path / "data/sr/espcn_x2")

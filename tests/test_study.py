@@ -26,79 +26,133 @@ def test_arm_scores_perfect_and_chance():
     assert stats.arm_scores(y, flat)["auc_macro"] == pytest.approx(0.5)
 
 
-def test_mcnemar_exact_matches_binomial():
-    a = np.array([True] * 10 + [False] * 2 + [True] * 50)
-    b = np.array([False] * 10 + [True] * 2 + [True] * 50)
-    # 10 vs 2 discordant pairs: two-sided binomial p = 2 * P(X <= 2 | n=12, 0.5) = 0.0386
-    assert stats.mcnemar_exact(a, b) == pytest.approx(0.03857421875)
-    assert stats.mcnemar_exact(a, a) == 1.0
+def test_mcnemar_on_run_ensembled_predictions():
+    y = np.zeros(62, np.int64)
+    hit, miss = np.eye(10)[0], np.eye(10)[1]
+    # 10 images only A gets right, 2 only B: two-sided binomial p = 2 * P(X <= 2 | n=12, 0.5) = 0.0386
+    a = np.array([hit] * 10 + [miss] * 2 + [hit] * 50)[None]
+    b = np.array([miss] * 10 + [hit] * 2 + [hit] * 50)[None]
+    got = stats.mcnemar_ensemble(a, b, y)
+    assert (got["b"], got["c"]) == (10, 2) and got["p_value"] == pytest.approx(0.03857421875)
+    assert stats.mcnemar_ensemble(a, a, y)["p_value"] == 1.0
 
 
-def test_twin_delta_interval_covers_the_truth_and_narrows_with_data():
+def _folds(n, k=3):
+    return np.arange(n) % k
+
+
+def test_paired_bootstrap_detects_a_real_difference_and_not_a_null_one():
     rng = np.random.default_rng(0)
-    a = rng.random((3, 4000)) < 0.55
-    b = rng.random((3, 4000)) < 0.50
-    t = stats.twin_delta(a, b, n_boot=500)
-    assert t["ci95_low"] < 0.05 < t["ci95_high"]
-    assert t["delta_accuracy"] == pytest.approx(a.mean() - b.mean())
-    small = stats.twin_delta(a[:, :400], b[:, :400], n_boot=500)
-    assert small["ci95_high"] - small["ci95_low"] > t["ci95_high"] - t["ci95_low"]
+    a, b = rng.random((2, 2000)) < 0.70, rng.random((2, 2000)) < 0.50
+    t = stats.paired_bootstrap(a, b, _folds(2000), n_boot=500)
+    assert t["delta_accuracy"] == pytest.approx(a.mean() - b.mean()) and t["p_value"] < 1e-6
+    assert t["ci95_low"] > 0 and (t["n_pairs"], t["runs"]) == (2000, 2)
+    same = stats.paired_bootstrap(a, a, _folds(2000), n_boot=100)
+    assert (same["delta_accuracy"], same["p_value"]) == (0.0, 1.0)
 
 
-def test_twin_delta_carries_seed_spread():
-    same = np.ones((1, 500), bool)
-    one_seed = stats.twin_delta(same, same, n_boot=200)
-    assert one_seed["ci95_low"] == one_seed["ci95_high"] == 0.0
-    # two seeds that disagree: the interval must open up even though each seed is noise-free
-    a = np.stack([np.ones(500, bool), np.zeros(500, bool)])
-    b = np.stack([np.zeros(500, bool), np.zeros(500, bool)])
-    spread = stats.twin_delta(a, b, n_boot=400)
-    assert spread["ci95_low"] <= 0.0 and spread["ci95_high"] >= 1.0
+def test_paired_bootstrap_interval_and_p_agree_and_are_deterministic():
+    rng = np.random.default_rng(1)
+    for shift in (0.0, 0.02, 0.04, 0.06):
+        a, b = rng.random((2, 1500)) < 0.5 + shift, rng.random((2, 1500)) < 0.5
+        t = stats.paired_bootstrap(a, b, _folds(1500), n_boot=300)
+        assert (t["p_value"] < 0.05) == (t["ci95_low"] > 0 or t["ci95_high"] < 0)
+        assert t == stats.paired_bootstrap(a, b, _folds(1500), n_boot=300)
+
+
+def test_paired_bootstrap_carries_the_spread_between_runs():
+    agree = np.stack([np.arange(600) % 2 == 0] * 2)
+    disagree = np.stack([np.ones(600, bool), np.zeros(600, bool)])
+    base = np.zeros((2, 600), bool)
+    se_agree = stats.paired_bootstrap(agree, base, _folds(600), n_boot=400)["se"]
+    se_disagree = stats.paired_bootstrap(disagree, base, _folds(600), n_boot=400)["se"]
+    assert se_disagree > 5 * se_agree  # both runs average 0.5, but they disagree with each other
+
+
+def test_holm_against_a_hand_computed_example():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> monotone: 0.02, 0.03, 0.06, 0.06
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # 0.9 x 1 is raised to the earlier 1.0
+
+
+def test_minimum_detectable_difference_and_verdict():
+    assert stats.min_detectable_difference(0.01, 0.05, 0.8) == pytest.approx(0.028016, abs=1e-6)
+    assert stats.verdict(+0.03, 0.01, "sr-x", "lr") == "sr-x better"
+    assert stats.verdict(-0.03, 0.01, "sr-x", "lr") == "lr better"
+    assert stats.verdict(+0.03, 0.06, "sr-x", "lr") == "no significant difference"
+
+
+def test_rank_correlation_needs_three_nets():
+    gains = np.random.default_rng(0).random((4, 50)) + np.arange(4)[:, None]
+    got = stats.rank_correlation([1, 2, 3, 4], gains, n_boot=100)
+    assert got["spearman_rho"] == pytest.approx(1.0) and got["ci95_low"] <= 1.0
+    assert stats.rank_correlation([1, 2], gains[:2])["spearman_rho"] is None
+
+
+# ---- folds and their bad input
+def test_folds_are_stratified_fixed_and_cover_every_image():
+    y = np.repeat(np.arange(10), 31)
+    folds = stats.stratified_folds(y, 3)
+    assert np.array_equal(folds, stats.stratified_folds(y, 3)) and set(folds) == {0, 1, 2}
+    counts = np.array([[np.sum((folds == f) & (y == c)) for c in range(10)] for f in range(3)])
+    assert counts.sum() == len(y) and (counts.max(0) - counts.min(0)).max() <= 1
+
+
+@pytest.mark.parametrize("labels, k, needle", [
+    (np.repeat(np.arange(10), 5), 1, "'classify.folds' = 1 must be >= 2"),
+    (np.repeat(np.arange(10), 5), 6, "'classify.folds' = 6 is more than the 5 images of class 0"),
+    (np.repeat(np.arange(9), 5), 2, "more than the 0 images of class 9"),
+])
+def test_folds_that_leave_a_class_without_test_images(labels, k, needle):
+    with pytest.raises(SrtwinsError, match=needle):
+        stats.stratified_folds(labels, k)
 
 
 # ---- arms and their bad input
-def test_arms_resolve_to_the_folders_they_read():
-    params = _params()
-    assert arms.input_path(arms.resolve(params, "lr"), params) == "data/lr/x2/cifar10"
-    assert arms.input_path(arms.resolve(params, "hr"), params) == "data/raw/cifar10"
-    assert arms.resolve(params, "sr-srcnn").run == "srcnn_x2"
+def test_arms_and_twins_of_the_study():
+    params = _params(sr_runs=["fsrcnn_x2"], hr_sr=False)
+    study_arms, twins = arms.study(params)
+    assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn"]
+    assert [(t.arm.name, t.baseline.name) for t in twins] == [("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic")]
+    assert twins[0].key == "sr-fsrcnn_vs_lr" and study_arms[3].source == "fsrcnn_x2"
 
 
-def test_hr_sr_arms_need_the_param_and_read_the_sr_folder():
-    with pytest.raises(SrtwinsError, match="needs classify.hr_sr: true"):
-        arms.resolve(_params(hr_sr=False), "hr-sr-srcnn")
-    params = _params(hr_sr=True)
-    arm = arms.resolve(params, "hr-sr-srcnn")
-    assert (arm.kind, arm.run) == ("hr-sr", "srcnn_x2")
-    assert arms.input_path(arm, params) == "data/sr/srcnn_x2/cifar10"
+def test_hr_sr_arms_come_with_their_bicubic_control():
+    study_arms, twins = arms.study(_params(sr_runs=["fsrcnn_x2"], hr_sr=True))
+    assert {"hr-bicubic", "hr-sr-fsrcnn"} <= {a.name for a in study_arms}
+    assert ("hr-sr-fsrcnn", "hr-bicubic") in [(t.arm.name, t.baseline.name) for t in twins]
 
 
-def test_unknown_arm_name():
-    with pytest.raises(SrtwinsError, match="unknown arm 'upscaled'"):
-        arms.resolve(_params(), "upscaled")
+@pytest.mark.parametrize("runs, needle", [
+    (["edsr_x2"], "'classify.sr_runs\\[0\\]' = 'edsr_x2' is not in sr.runs"),
+    (["fsrcnn_x2", "fsrcnn_x2"], "duplicate"),
+])
+def test_sr_runs_that_do_not_exist(runs, needle):
+    with pytest.raises(SrtwinsError, match=needle):
+        arms.study(_params(sr_runs=runs))
 
 
-def test_arm_naming_an_untrained_net_is_refused():
-    with pytest.raises(SrtwinsError, match="twin arm 'sr-edsr' needs SR run 'edsr_x2'"):
-        arms.resolve(_params(), "sr-edsr")
+def test_arm_input_with_the_wrong_number_of_images(tmp_path, monkeypatch):
+    from srtwins import arm_inputs, paths
+
+    monkeypatch.chdir(tmp_path)
+    for folder in (paths.raw(paths.CIFAR), paths.sr("espcn_x2", paths.CIFAR)):
+        folder.mkdir(parents=True)
+    for split, n in (("train", 6), ("test", 4)):
+        np.save(paths.labels(split), np.zeros(n, np.uint8))
+        np.save(paths.array(paths.sr("espcn_x2", paths.CIFAR), split), np.zeros((n - 1, 32, 32, 3), np.uint8))
+    with pytest.raises(SrtwinsError, match="arm sr-espcn: 8 images for 10 labels"):
+        arm_inputs.images(arms.Arm("sr-espcn", "sr", "espcn_x2", "espcn"), 2)
 
 
-def test_declared_input_must_match_what_the_arm_reads():
-    params = _params(arms=[{"name": "lr", "input": "data/raw/cifar10"}])
-    with pytest.raises(SrtwinsError, match="it reads 'data/lr/x2/cifar10'"):
-        arms.check_declared(params, "lr")
-
-
-def test_cached_array_that_does_not_match_labels():
-    with pytest.raises(SrtwinsError, match="sr-x train: 9 images for 10 labels"):
-        classify.check_inputs(np.zeros((9, 32, 32, 3), np.uint8), np.zeros(10), "sr-x train")
-
-
-def test_classifiers_share_one_architecture_across_input_sizes():
-    small, big = classify.build("small_cnn", (16, 16, 3)), classify.build("small_cnn", (32, 32, 3))
-    assert [type(l).__name__ for l in small.layers] == [type(l).__name__ for l in big.layers]
+def test_classifiers_have_one_size_for_every_input_size():
+    sizes = {classify.build("small_cnn", (n, n, 3)).count_params() for n in (16, 32, 64, 128)}
+    assert sizes == {77_098}
+    assert classify.build("small_cnn", (8, 8, 3), grid=2).count_params() == 27_946
+    with pytest.raises(SrtwinsError, match="'classify.recipe.grid' = 4 does not divide the 2x2"):
+        classify.build("small_cnn", (8, 8, 3))
     assert classify.build("resnet", (32, 32, 3)).output_shape == (None, 10)
-    with pytest.raises(SrtwinsError, match="classify.model"):
+    with pytest.raises(SrtwinsError, match="classify.recipe.model"):
         classify.build("vgg", (32, 32, 3))
 
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from srtwins import SrtwinsError, gan, nets, patches, train
+from srtwins import SrtwinsError, devices, gan, nets, patches, train
+from srtwins.infer import load_model
 from srtwins.imresize import degrade
 from srtwins.perceptual import PerceptualLoss, feature_extractor
 
@@ -14,12 +15,12 @@ def _pairs(n=4, size=40, scale=2, seed=0):
 
 
 def _fit(tmp_path, loss=None, name="m.keras", epochs=2):
-    train.setup(0)
+    devices.setup(0)
     pairs = _pairs()
     data = patches.PatchDataset(pairs, 2, 8, 8, 3, seed=0)
     val = patches.fixed_set(pairs, 16, 8, 2, seed=0)
     model = nets.build("espcn", 2, global_residual=True)
-    return train.fit(model, data, val, epochs=epochs, learning_rate=1e-3, loss=loss or train.pixel_loss("mse"),
+    return train.fit(model, data, val, epochs=epochs, learning_rate=1e-3, loss=loss or train.SRLoss("mse"),
                      out_path=tmp_path / name, patience=3, reduce_lr_patience=1, name="toy")
 
 
@@ -44,7 +45,7 @@ def test_patch_larger_than_training_image_is_refused():
 def test_fit_saves_best_model_that_reloads_safely(tmp_path):
     stats, model = _fit(tmp_path)
     assert stats["epochs_run"] == 2 and np.isfinite(stats["best_val_loss"])
-    again = train.load_model(tmp_path / "m.keras")
+    again = load_model(tmp_path / "m.keras")
     x = np.random.default_rng(0).random((1, 8, 8, 3)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), atol=1e-6)
 
@@ -67,7 +68,18 @@ def test_nan_loss_stops_with_a_clear_error_and_writes_nothing(tmp_path):
 
 def test_unknown_pixel_loss():
     with pytest.raises(SrtwinsError, match="unknown pixel loss 'l3'"):
-        train.pixel_loss("l3")
+        train.SRLoss("l3")
+
+
+def test_trained_model_saves_and_loads_compiled_in_safe_mode_without_warnings(tmp_path, recwarn):
+    import keras
+
+    _fit(tmp_path, loss=train.SRLoss("l1"), epochs=1)
+    model = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)  # compiled: the loss deserializes
+    assert isinstance(model.loss, train.SRLoss) and model.loss.pixel == "l1"
+    train.save_model(model, tmp_path / "again.keras")
+    keras.saving.load_model(tmp_path / "again.keras", safe_mode=True)
+    assert not [str(w.message) for w in recwarn.list if "lambda" in str(w.message).lower() or "Lambda" in str(w.message)]
 
 
 def test_missing_vgg_weights_file_is_an_error(tmp_path):
@@ -85,13 +97,13 @@ def test_vgg_fallback_is_declared_and_loss_is_usable(capsys):
 
 @pytest.mark.parametrize("relativistic", [False, True])
 def test_gan_step_updates_both_nets_and_logs_losses(relativistic):
-    train.setup(0)
+    devices.setup(0)
     pairs = _pairs()
     data = patches.PatchDataset(pairs, 2, 8, 4, 2, seed=0)
     gen = nets.build("srresnet", 2, n_blocks=1, n_feats=8)
     disc = nets.discriminator(n_feats=4)
     before_g, before_d = gen.get_weights()[0].copy(), disc.get_weights()[0].copy()
-    model = gan.AdversarialSR(gen, disc, train.pixel_loss("mse"), weights={"perceptual": 0.0, "tv": 1e-4},
+    model = gan.AdversarialSR(gen, disc, train.PIXEL_LOSSES["mse"], weights={"perceptual": 0.0, "tv": 1e-4},
                               relativistic=relativistic)
     import keras
 

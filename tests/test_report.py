@@ -1,0 +1,57 @@
+"""The README's results section: rendered from metrics, the stability note, and bad metrics files."""
+import json
+
+from srtwins import report
+from tests.conftest import ROOT, run_stage
+
+
+def _twin(arm, base, delta, p_adj, verdict):
+    return {"arm": arm, "baseline": base, "kind": "sr", "net": arm[3:], "delta_accuracy": delta, "se": 0.005,
+            "ci95_low": delta - 0.01, "ci95_high": delta + 0.01, "p_value": p_adj / 2, "p_adjusted": p_adj,
+            "min_detectable_difference": 0.017, "verdict": verdict, "params": 77098, "n_pairs": 6102, "runs": 2}
+
+
+def _arm(acc, shape=32):
+    return {"accuracy": acc, "accuracy_std": 0.004, "f1_macro": acc - 0.01, "auc_macro": 0.9, "params": 77098,
+            "flops": 1, "input_shape": [shape, shape, 3], "models": 6, "val_accuracy_final": acc,
+            "val_accuracy_gain_last_quarter": 0.004, "accuracy_per_seed": [acc, acc]}
+
+
+CLS = {"design": {"images": 6102, "folds": 3, "seeds": [0, 1], "models_per_arm": 6, "rule": "paired_bootstrap",
+                  "alpha": 0.05, "power": 0.8, "pairs": 2, "scale": 2},
+       "arms": {"lr": _arm(0.52, 16), "bicubic": _arm(0.55), "sr-espcn": _arm(0.56)},
+       "twins": {"sr-espcn_vs_lr": _twin("sr-espcn", "lr", 0.04, 1e-5, "sr-espcn better"),
+                 "sr-espcn_vs_bicubic": _twin("sr-espcn", "bicubic", 0.006, 0.4, "no significant difference")},
+       "psnr_vs_gain": {"spearman_rho": None, "ci95_low": None, "ci95_high": None, "nets": ["espcn"]}}
+
+
+def test_the_answer_comes_first_and_the_rule_before_the_table():
+    text = report.render({}, {}, [], CLS)
+    assert text.startswith("**The answer at this scale**")
+    assert "against `lr`: 1 of 1 arms significantly better" in text
+    assert "against `bicubic`: 0 of 1 arms significantly better" in text
+    assert text.index("Decision rule") < text.index("| twin pair |")
+    assert "| sr-espcn vs lr | +0.0400 | [+0.0300, +0.0500] | 1e-05 | ±0.0170 | sr-espcn better |" in text
+
+
+def test_stability_note_and_when_it_is_stale():
+    stability = {"perturbation": "TF_ENABLE_ONEDNN_OPTS=0", "verdicts_identical": True,
+                 "max_abs_accuracy_change": 0.004, "max_abs_delta_change": 0.003,
+                 "twins": {k: {"reference": t["verdict"]} for k, t in CLS["twins"].items()}}
+    text = report.stability_section(stability, CLS)
+    assert "verdict table identical" in text and "0.40 points" in text
+    stability["twins"]["sr-espcn_vs_lr"]["reference"] = "no significant difference"
+    assert "Stale" in report.stability_section(stability, CLS)
+
+
+def test_report_stage_names_a_metrics_file_that_is_not_json(tmp_path):
+    (tmp_path / "metrics").mkdir()
+    for name in ("sr", "sr_nets", "sr_speed", "classify"):
+        (tmp_path / "metrics" / f"{name}.json").write_text(json.dumps({}))
+    (tmp_path / "metrics/classify.json").write_text("{not json")
+    readme = (ROOT / "README.md").read_text()
+    (tmp_path / "README.md").write_text(readme)
+    r = run_stage("report", tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("error: metrics/classify.json: not valid JSON")
+    assert (tmp_path / "README.md").read_text() == readme
