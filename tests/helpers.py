@@ -1,10 +1,13 @@
-"""Tiny synthetic datasets for tests."""
+"""Test helpers: tiny synthetic datasets, params overrides, and the code deps of each DVC stage."""
+import ast
 import hashlib
 import io
+import re
 import tarfile
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from srtwins.fetch import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN
 
@@ -63,3 +66,68 @@ def override(params, overrides):
             node = node[p]
         node[last] = value
     return params
+
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("stages", "srtwins")  # the repo's own packages; everything else is third-party
+
+
+def _module_file(name, root):
+    """The .py file of dotted module ``name`` (module or package), relative to ``root``, or None.
+
+    Lets an import name be told apart from a name defined inside a module."""
+    base = root.joinpath(*name.split("."))
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path.relative_to(root).as_posix()
+    return None
+
+
+def _imported_modules(path, name, root):
+    """Dotted names of the repo modules the file ``path`` (module ``name``) imports, anywhere in it.
+
+    Walks the whole tree, so lazy imports inside functions count like top-level ones."""
+    package = name if path.endswith("__init__.py") else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse((root / path).read_text(), filename=path)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module
+            if node.level:  # relative: `from . import x`, `from .x import f`, `from .. import y`
+                base = ".".join(filter(None, [package.rsplit(".", node.level - 1)[0], node.module]))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names if _module_file(f"{base}.{alias.name}", root))
+    return {m for m in found if m.split(".")[0] in PACKAGES}
+
+
+def module_closure(module_name, root=REPO):
+    """Repo-relative .py paths that running ``module_name`` executes: its repo imports, transitively.
+
+    Found with ``ast`` (nothing is imported); a package's ``__init__.py`` counts once any submodule does."""
+    todo, seen, files = [module_name], set(), set()
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):  # the module and every package above it
+            dotted = ".".join(parts[:i])
+            path = _module_file(dotted, root)
+            if path and dotted not in seen:
+                seen.add(dotted)
+                files.add(path)
+                todo.extend(_imported_modules(path, dotted, root))
+    return files
+
+
+def stage_code_deps(dvc_yaml=REPO / "dvc.yaml"):
+    """``{stage: (module in its cmd, set of .py deps)}`` for every stage in ``dvc.yaml``.
+
+    Reads the template of foreach/do and matrix stages as written, without expanding ``${...}``."""
+    stages = yaml.safe_load(Path(dvc_yaml).read_text())["stages"]
+    result = {}
+    for stage, block in stages.items():
+        body = block.get("do", block)
+        module = re.search(r"python3?\s+-m\s+(\S+)", body["cmd"]).group(1)
+        deps = [next(iter(d)) if isinstance(d, dict) else d for d in body.get("deps", [])]
+        result[stage] = module, {d for d in deps if d.endswith(".py")}
+    return result
