@@ -1,10 +1,10 @@
 """Render the README's results section from metrics/*.json, so the two never disagree."""
 import re
 
-from srtwins import SrtwinsError
+from srtwins import SrtwinsError, paths
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-DATASETS = ("set5", "set14", "bsd100", "cifar10")
+DATASETS = (*paths.TEST_SETS, paths.CIFAR)
 NAMES = {"set5": "Set5", "set14": "Set14", "bsd100": "B100", "cifar10": "CIFAR-10 test"}
 
 

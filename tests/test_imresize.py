@@ -3,7 +3,7 @@ import pytest
 
 from srtwins.imresize import contributions, degrade, imresize, modcrop
 
-# GUIDE §3: published bicubic PSNR (Y) / SSIM (Y)
+# Published bicubic PSNR (Y) / SSIM (Y), the EDSR paper's table (docs/reference.md)
 BICUBIC = {
     ("set5", 2): (33.66, 0.9299), ("set5", 3): (30.39, 0.8682), ("set5", 4): (28.42, 0.8104),
     ("set14", 2): (30.24, 0.8688), ("set14", 3): (27.55, 0.7742), ("set14", 4): (26.00, 0.7027),
@@ -57,16 +57,16 @@ def test_antialiasing_removes_checkerboard():
 
 
 def test_bicubic_row_reproduces_published_table(mirror):
-    """The proof that degradation and metrics are right: GUIDE §3 bicubic row, every cell."""
-    from srtwins import evaluate as E
+    """The proof that degradation and metrics are right: the published bicubic row, every cell."""
+    from srtwins import evaluate, paths
     from srtwins.io import read_image_dir
     from srtwins.metrics import mean_scores
 
-    for name in ("set5", "set14", "bsd100"):
+    for name in paths.TEST_SETS:
         hr = list(read_image_dir(mirror / name).values())
         for s in (2, 3, 4):
             lr = [degrade(h, s) for h in hr]
-            got = mean_scores(E.baseline_rows(lr, hr, s, "bicubic"))
+            got = mean_scores(evaluate.baseline_rows(lr, hr, s, "bicubic"))
             psnr, ssim = BICUBIC[name, s]
             assert abs(got["psnr_y"] - psnr) <= 0.03, (name, s, got["psnr_y"])
             assert abs(got["ssim_y"] - ssim) <= 0.002, (name, s, got["ssim_y"])

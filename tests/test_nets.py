@@ -107,3 +107,24 @@ def test_every_net_runs_on_jax_backend():
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
     r = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, text=True)
     assert r.returncode == 0 and "jax ok" in r.stdout, r.stderr[-3000:]
+
+
+def test_a_new_net_is_one_builder_and_one_spec_entry(monkeypatch):
+    """A reader adds a net by writing a builder and registering it; params and stages resolve it by name."""
+    import yaml
+
+    from srtwins import srconfig
+    from tests.conftest import ROOT
+
+    def tiny(scale, channels=3):
+        lr = keras.Input((None, None, channels))
+        return keras.Model(lr, nets.PixelShuffle(scale)(nets.conv(channels * scale * scale, 3)(lr)))
+
+    monkeypatch.setitem(nets.SPECS, "tiny", nets.NetSpec(tiny, scales=(2,)))
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["sr"]["runs"] = {"tiny_x2": {"net": "tiny", "scale": 2}}
+    run = srconfig.resolve(params, "tiny_x2")
+    assert (run.net, run.scale, run.spec.gan) == ("tiny", 2, None)
+    assert nets.build(run.net, run.scale).output_shape == (None, None, None, 3)
+    with pytest.raises(SrtwinsError, match="tiny cannot do x3"):
+        nets.build("tiny", 3)
