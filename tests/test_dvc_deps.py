@@ -54,3 +54,25 @@ def test_stage_code_deps_reads_plain_foreach_and_matrix_stages():
     for stage, (module, deps) in STAGES.items():
         assert module.startswith("stages."), (stage, module)
         assert deps, f"stage {stage!r} lists no .py deps"
+
+
+def test_library_imports_are_one_way():
+    """No module of srtwins imports itself back through others: the layers stay a graph without cycles."""
+    from tests.helpers import REPO, _imported_modules, _module_file
+
+    modules = sorted(p.stem for p in (REPO / "srtwins").glob("*.py") if p.stem != "__init__")
+    edges = {m: {n.split(".")[1] for n in _imported_modules(_module_file(f"srtwins.{m}", REPO), f"srtwins.{m}", REPO)
+                 if n.startswith("srtwins.") and n.split(".")[1] in modules} - {m} for m in modules}
+    done, path = set(), []
+
+    def visit(m):
+        assert m not in path, f"import cycle: {' -> '.join(path[path.index(m):] + [m])}"
+        if m not in done:
+            path.append(m)
+            for n in sorted(edges[m]):
+                visit(n)
+            path.pop()
+            done.add(m)
+
+    for m in modules:
+        visit(m)
