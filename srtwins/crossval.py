@@ -82,6 +82,8 @@ def cross_validate(x, y, folds, seeds, rec, keep=None):
             probs[i, test] = softmax(model.predict(x[test], batch_size=512, verbose=0))
             curves.append(history)
             seconds += secs
+            print(f"seed {seed} fold {fold}: val. accuracy {history['val_accuracy'][-1]:.3f}, "
+                  f"{len(history['loss'])} epochs in {secs:.0f} s", flush=True)
             if keep:
                 keep(seed, fold, model)
     mean_curves = {k: np.mean([c[k] for c in curves], axis=0) for k in curves[0]}
