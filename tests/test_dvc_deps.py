@@ -76,3 +76,27 @@ def test_library_imports_are_one_way():
 
     for m in modules:
         visit(m)
+
+
+def test_top_level_plots_follow_params():
+    """The overlay charts name one file per arm (ROC, curves) and per SR run: exactly those params make.
+
+    DVC's top-level plots take no globs, so a run or arm added in params must be added there too."""
+    import yaml
+
+    from srtwins import arms
+    from tests.helpers import REPO
+
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    study_arms, _ = arms.study(params)
+    expected = {
+        "plots/classify/roc": {f"{a.name}.csv" for a in study_arms},
+        "plots/train_cls": {f"{a.source}/{a.name}.csv" for a in study_arms},
+        "plots/train_sr": {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["runs"] for kind in ("loss", "val_loss")},
+    }
+    found = {prefix: set() for prefix in expected}
+    for plot in yaml.safe_load((REPO / "dvc.yaml").read_text())["plots"]:
+        for path in next(iter(plot.values()))["y"]:
+            prefix = next(p for p in expected if path.startswith(p + "/"))
+            found[prefix].add(path[len(prefix) + 1:])
+    assert found == expected
