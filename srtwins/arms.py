@@ -1,7 +1,8 @@
 """The twin study's arms and pairs, resolved from params into small values carried to the metrics.
 
 An arm is one classifier input; a *source* is what a train_classifier stage reads: ``lr`` (arms lr,
-bicubic), ``hr`` (hr, and hr-bicubic with hr_sr) or an SR run (sr-<net>, and hr-sr-<net> with hr_sr).
+bicubic), ``hr`` (hr, and hr-bicubic when classify.hr_sr names runs) or an SR run (sr-<net>, and
+hr-sr-<net> when classify.hr_sr names it).
 """
 from dataclasses import dataclass
 
@@ -45,23 +46,30 @@ def seeds(params):
     return get_list(params, "classify.seeds", int, minimum=0, maximum=2**32 - 1)
 
 
-def sr_runs(params):
+def sr_runs(params, key="classify.sr_runs"):
     """The SR runs that feed classifier arms: each must be an sr.runs entry at the study's scale."""
-    runs = get_list(params, "classify.sr_runs", str, nonempty=False)
+    runs = get_list(params, key, str, nonempty=False)
     known, scale = get(params, "sr.runs", dict), study_scale(params)
     for i, run in enumerate(runs):
         if run not in known:
-            raise SrtwinsError(f"params: 'classify.sr_runs[{i}]' = {run!r} is not in sr.runs "
-                               f"(runs: {', '.join(known) or 'none'})")
+            raise SrtwinsError(f"params: '{key}[{i}]' = {run!r} is not in sr.runs (runs: {', '.join(known) or 'none'})")
         if get(params, f"sr.runs.{run}.scale", int) != scale:
-            raise SrtwinsError(f"params: 'classify.sr_runs[{i}]' = {run!r} is not at the study's scale "
-                               f"(classify.scale: {scale})")
+            raise SrtwinsError(f"params: '{key}[{i}]' = {run!r} is not at the study's scale (classify.scale: {scale})")
+    return runs
+
+
+def hr_sr_runs(params):
+    """The runs that also get an hr-sr arm (the native images super-resolved): a subset of classify.sr_runs."""
+    runs, arm_runs = sr_runs(params, "classify.hr_sr"), sr_runs(params)
+    for i, run in enumerate(runs):
+        if run not in arm_runs:
+            raise SrtwinsError(f"params: 'classify.hr_sr[{i}]' = {run!r} is not in classify.sr_runs")
     return runs
 
 
 def source_arms(params, source):
     """The arms one train_classifier stage trains, in a fixed order."""
-    hr_sr = get(params, "classify.hr_sr", bool)
+    hr_sr = hr_sr_runs(params)
     if source == "lr":
         return [Arm("lr", "lr", "lr"), Arm("bicubic", "bicubic", "lr")]
     if source == "hr":
@@ -69,7 +77,7 @@ def source_arms(params, source):
     if source not in sr_runs(params):
         raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an entry of classify.sr_runs")
     net = get(params, f"sr.runs.{source}.net", str)
-    return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if hr_sr else [])
+    return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if source in hr_sr else [])
 
 
 def study(params):

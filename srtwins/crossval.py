@@ -20,6 +20,7 @@ class Recipe:
     epochs: int
     batch_size: int
     learning_rate: float
+    schedule: str  # constant, or cosine: decays to 0 over the epochs so the curves settle by the end
     augment: bool
     val_fraction: float
     jit_compile: bool | str
@@ -33,6 +34,7 @@ def recipe(params):
         model=get(params, f"{key}.model", str), grid=get(params, f"{key}.grid", int, minimum=1),
         epochs=get(params, "epochs", int, minimum=1), batch_size=get(params, f"{key}.batch_size", int, minimum=1),
         learning_rate=get(params, f"{key}.learning_rate", (int, float), minimum=1e-12),
+        schedule=get(params, f"{key}.schedule", str, choices=("constant", "cosine")),
         augment=get(params, f"{key}.augment", bool),
         val_fraction=get(params, f"{key}.val_fraction", (int, float), minimum=0.01),
         jit_compile=get(params, f"{key}.jit_compile", (bool, str), choices=(True, False, "auto")),
@@ -56,7 +58,10 @@ def fit(x, y, rec, seed):
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
     with devices.distribution_scope():
         model = build_for(rec, x.shape[1:], seed)
-        model.compile(optimizer=keras.optimizers.Adam(rec.learning_rate),
+        steps = rec.epochs * -(-len(train) // rec.batch_size)
+        rate = (keras.optimizers.schedules.CosineDecay(rec.learning_rate, steps) if rec.schedule == "cosine"
+                else rec.learning_rate)
+        model.compile(optimizer=keras.optimizers.Adam(rate),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"], jit_compile=rec.jit_compile)
     start = time.perf_counter()

@@ -1,8 +1,8 @@
 """super_resolve: run one trained SR net over the SR test sets and CIFAR-10 (``--run`` names an sr.runs entry).
 
 data/sr/<run>/{set5,set14,bsd100}/*.png, data/sr/<run>/cifar10/x_{train,test}.npy (from the LR
-images), and, with ``classify.hr_sr`` for runs in ``classify.sr_runs``, data/sr/<run>/cifar10/hr_x_*.npy
-(the native 32x32 images super-resolved). data/sr/<run>/speed.json holds the measured inference images/s.
+images), and for the runs ``classify.hr_sr`` names, data/sr/<run>/cifar10/hr_x_*.npy (the native 32x32
+images super-resolved). data/sr/<run>/speed.json holds the measured inference images/s.
 """
 import argparse
 import json
@@ -21,7 +21,7 @@ def main():
     params = load()
     run = srconfig.resolve(params, parser.parse_args().run)
     # the native images super-resolved only where an hr-sr arm reads them
-    hr_sr = get(params, "classify.hr_sr", bool) and run.name in arms.sr_runs(params)
+    hr_sr = run.name in arms.hr_sr_runs(params)
     batch = get(params, "sr.infer_batch_size", int, minimum=1, default=256)
     model = load_model(paths.sr_model(run.name))
     s = run.scale

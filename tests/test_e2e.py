@@ -24,7 +24,7 @@ TINY = {
     "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
     "classify.seeds": [0],
     "classify.folds": 2,
-    "classify.hr_sr": True,
+    "classify.hr_sr": ["espcn_x2"],
     "classify.decision.bootstrap": 100,
     "classify.sr_runs": ["espcn_x2"],
 }

@@ -110,7 +110,7 @@ def test_folds_that_leave_a_class_without_test_images(labels, k, needle):
 
 # ---- arms and their bad input
 def test_arms_and_twins_of_the_study():
-    params = _params(sr_runs=["fsrcnn_x2"], hr_sr=False)
+    params = _params(sr_runs=["fsrcnn_x2"], hr_sr=[])
     study_arms, twins = arms.study(params)
     assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn"]
     assert [(t.arm.name, t.baseline.name) for t in twins] == [("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic")]
@@ -118,9 +118,12 @@ def test_arms_and_twins_of_the_study():
 
 
 def test_hr_sr_arms_come_with_their_bicubic_control():
-    study_arms, twins = arms.study(_params(sr_runs=["fsrcnn_x2"], hr_sr=True))
+    study_arms, twins = arms.study(_params(sr_runs=["fsrcnn_x2", "espcn_x2"], hr_sr=["fsrcnn_x2"]))
     assert {"hr-bicubic", "hr-sr-fsrcnn"} <= {a.name for a in study_arms}
     assert ("hr-sr-fsrcnn", "hr-bicubic") in [(t.arm.name, t.baseline.name) for t in twins]
+    assert "hr-sr-espcn" not in {a.name for a in study_arms}  # only the runs hr_sr names
+    with pytest.raises(SrtwinsError, match="'classify.hr_sr\\[0\\]' = 'srcnn_x2' is not in classify.sr_runs"):
+        arms.study(_params(sr_runs=["fsrcnn_x2"], hr_sr=["srcnn_x2"]))
 
 
 @pytest.mark.parametrize("runs, needle", [
