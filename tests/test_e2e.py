@@ -2,14 +2,17 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import override
+from tests.helpers import override, stage_code_deps
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +39,13 @@ def _sh(cmd, cwd, env):
     return r.stdout + r.stderr
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
+def _tiny_repo(dst):
+    """Copy the repo's files into a fresh git repo at ``dst`` with the TINY params; returns its env.
+
+    Each run gets its own copy, so tests that break a run leave the shared ``repo`` intact."""
     from tests.conftest import mirror_path
 
     mirror = mirror_path()
-    dst = tmp_path_factory.mktemp("e2e") / "srtwins"
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for rel in files:
@@ -57,6 +61,13 @@ def repo(tmp_path_factory):
            "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     _sh("git init -q && git add -A && git commit -qm init", dst, env)
+    return env
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    dst = tmp_path_factory.mktemp("e2e") / "srtwins"
+    env = _tiny_repo(dst)
     log = _sh("dvc repro", dst, env)
     return dst, env, log
 
@@ -102,6 +113,82 @@ def test_second_repro_runs_nothing(repo):
     out = _sh("dvc repro", dst, env)
     assert "Running stage" not in out
     assert "up to date" in _sh("dvc status", dst, env)
+
+
+# The tests below read the first run's workspace, so they come before the sweep (it leaves epochs=2 there).
+
+
+@pytest.mark.parametrize("module", ["srtwins/report.py", "srtwins/imresize.py"])
+def test_editing_a_module_changes_exactly_the_stages_that_list_it(repo, module):
+    """After an edit to ``module``, `dvc status` names exactly the stages whose dvc.yaml deps list it.
+
+    One module used by few stages and one used by many: an edit must rerun all of its stages and no other."""
+    dst, env, _ = repo
+    listed = {stage for stage, (_, deps) in stage_code_deps(dst / "dvc.yaml").items() if module in deps}
+    path = dst / module
+    original = path.read_text()
+    try:
+        path.write_text(original + "# an edit that changes no behaviour\n")
+        r = subprocess.run(["dvc", "status", "--json"], cwd=dst, env=env, capture_output=True, text=True)
+    finally:
+        path.write_text(original)
+    assert r.returncode == 0, r.stderr
+    changed = {name.split("@")[0] for name in json.loads(r.stdout)}
+    assert listed and changed == listed, f"{module}: listed in {sorted(listed)}, dvc status: {sorted(changed)}"
+
+
+def _tree(dst):
+    """Every path in the work tree, less git's and DVC's own folders and bytecode caches."""
+    return {p for p in dst.rglob("*") if not {".git", ".dvc", "__pycache__"} & set(p.relative_to(dst).parts)}
+
+
+def _kill_during(stage, dst, env):
+    """Run `dvc repro` and SIGKILL its process group once ``stage`` has begun writing; return the output.
+
+    Waits for the stage's first new path (a temp folder, a log) so the kill lands mid-write, as an OOM kill would."""
+    proc = subprocess.Popen(["dvc", "repro"], cwd=dst, env={**env, "PYTHONUNBUFFERED": "1"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.extend(iter(lambda: os.read(proc.stdout.fileno(), 65536), b"")))
+    reader.start()
+    before = None
+    while before is None or not _tree(dst) - before:
+        assert proc.poll() is None, f"dvc repro ended before {stage} wrote anything:\n{b''.join(chunks).decode()}"
+        if before is None and f"Running stage '{stage}@".encode() in b"".join(chunks):
+            before = _tree(dst)
+        time.sleep(0.1)
+    time.sleep(1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    reader.join()
+    proc.stdout.close()
+    return b"".join(chunks).decode(errors="replace")
+
+
+def _stale_temps(dst):
+    """Repo-relative paths with ``.tmp`` in their name under the folders that stages read and write."""
+    return sorted(p.relative_to(dst).as_posix() for top in ("data", "models", "metrics", "plots")
+                  for p in (dst / top).rglob("*") if ".tmp" in p.name)
+
+
+def test_sigkill_mid_stage_leaves_no_temp_in_deps_and_a_rerun_recovers(repo, tmp_path):
+    """SIGKILL during train_sr and then during super_resolve leaves no temp file where stages read;
+    `dvc repro` then finishes with the uninterrupted run's metrics.
+
+    Stages read whole folders (data/sr, models/cls): a temp left there would feed the next stage."""
+    ref_dst = repo[0]
+    dst = tmp_path / "srtwins"
+    env = _tiny_repo(dst)
+    stale = {}
+    for stage in ("train_sr", "super_resolve"):
+        out = _kill_during(stage, dst, env)
+        status = json.loads(_sh("dvc status --json 2>/dev/null", dst, env))
+        assert any(name.startswith(f"{stage}@") for name in status), f"{stage} finished before the kill:\n{out}"
+        stale[stage] = _stale_temps(dst)
+    _sh("dvc repro", dst, env)
+    assert stale == {"train_sr": [], "super_resolve": []}, f"temp files left by a killed stage: {stale}"
+    for name in ("metrics/sr.json", "metrics/classify.json"):
+        assert json.loads((dst / name).read_text()) == json.loads((ref_dst / name).read_text()), name
 
 
 def test_epochs_sweep_reruns_only_classifiers_and_their_evaluation(repo):
