@@ -1,6 +1,7 @@
 """Speed and memory benchmarks (not tests): prints the figures quoted in notes.
 
     python -m benchmarks.bench nets      # training and inference images/s per SR net, this machine
+    python -m benchmarks.bench classifiers  # twin classifier training images/s per input size
     python -m benchmarks.bench superres  # 50,000 synthetic 32x32 images super-resolved x4, peak RSS
 """
 import argparse
@@ -42,6 +43,27 @@ def bench_nets(scale, lr_patch, batch, steps):
         print(f"{name:>9} {model.count_params():>11,} {train_rate:>16.1f} {infer_rate:>18.1f}", flush=True)
 
 
+def bench_classifiers(sizes, n, epochs):
+    """Training images/s of the twin classifier (the recipe in params.yaml) at each input size."""
+    from dataclasses import replace
+
+    import yaml
+
+    from srtwins import crossval
+
+    rec = crossval.recipe(yaml.safe_load(open("params.yaml")))
+    rng = np.random.default_rng(0)
+    print(f"{'input':>7} {'params':>8} {'train images/s':>15} {'s per 30 epochs of 3,661 images':>32}")
+    for size in sizes:
+        x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+        y = rng.integers(0, 10, n)
+        crossval.fit(x[:128], y[:128], replace(rec, epochs=1), 0)  # trace and warm up
+        t = time.perf_counter()
+        model, _, _ = crossval.fit(x, y, replace(rec, epochs=epochs), 0)
+        rate = n * (1 - rec.val_fraction) * epochs / (time.perf_counter() - t)
+        print(f"{size:>5}px {model.count_params():>8,} {rate:>15.1f} {3661 * 30 / rate:>32.1f}", flush=True)
+
+
 def bench_superres(n, net, scale, batch):
     from srtwins import nets
     from srtwins.superres import super_resolve_array
@@ -71,6 +93,10 @@ def main():
     a.add_argument("--lr-patch", type=int, default=16)
     a.add_argument("--batch", type=int, default=32)
     a.add_argument("--steps", type=int, default=8)
+    c = sub.add_parser("classifiers")
+    c.add_argument("--sizes", type=int, nargs="+", default=[16, 32, 64])
+    c.add_argument("--n", type=int, default=2048)
+    c.add_argument("--epochs", type=int, default=2)
     b = sub.add_parser("superres")
     b.add_argument("--n", type=int, default=50_000)
     b.add_argument("--net", default="espcn")
@@ -79,6 +105,8 @@ def main():
     args = p.parse_args()
     if args.what == "nets":
         bench_nets(args.scale, args.lr_patch, args.batch, args.steps)
+    elif args.what == "classifiers":
+        bench_classifiers(args.sizes, args.n, args.epochs)
     else:
         bench_superres(args.n, args.net, args.scale, args.batch)
 
