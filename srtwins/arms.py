@@ -67,21 +67,33 @@ def hr_sr_runs(params):
     return runs
 
 
+def hr_sr_names(params):
+    """classify.hr_sr as read by one stage: the names only (study() checks them against classify.sr_runs), so a
+    stage that reads it does not depend on the rest of the study's params."""
+    return get_list(params, "classify.hr_sr", str, nonempty=False)
+
+
 def source_arms(params, source):
-    """The arms one train_classifier stage trains, in a fixed order."""
-    hr_sr = hr_sr_runs(params)
+    """The arms one train_classifier stage trains, in a fixed order.
+
+    Reads only what those arms depend on (classify.hr_sr, and sr.runs.<source> for an SR run), so adding a
+    net to the zoo or to classify.sr_runs retrains no existing arm; study() checks the whole set."""
     if source == "lr":
         return [Arm("lr", "lr", "lr"), Arm("bicubic", "bicubic", "lr")]
+    hr_sr = hr_sr_names(params)
     if source == "hr":
         return [Arm("hr", "hr", "hr")] + ([Arm("hr-bicubic", "hr-bicubic", "hr")] if hr_sr else [])
-    if source not in sr_runs(params):
-        raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an entry of classify.sr_runs")
+    if source not in get(params, "sr.runs", dict):
+        raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an entry of sr.runs")
+    if get(params, f"sr.runs.{source}.scale", int) != study_scale(params):
+        raise SrtwinsError(f"params: source {source!r} is not at the study's scale (classify.scale: {study_scale(params)})")
     net = get(params, f"sr.runs.{source}.net", str)
     return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if source in hr_sr else [])
 
 
 def study(params):
     """(arms, twins) of the whole study: every SR arm against lr and bicubic; hr-sr against hr and hr-bicubic."""
+    hr_sr_runs(params)
     arms = [a for source in (*CONTROLS, *sr_runs(params)) for a in source_arms(params, source)]
     by_name = {a.name: a for a in arms}
     bases = {"sr": ("lr", "bicubic"), "hr-sr": ("hr", "hr-bicubic")}

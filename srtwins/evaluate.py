@@ -1,11 +1,8 @@
-"""Scoring of SR outputs and interpolation baselines against HR, per image and per dataset; model cost in FLOPs."""
-import keras
+"""Scoring of SR outputs and interpolation baselines against HR, per image and per dataset."""
 import numpy as np
-from keras import layers
 
 from srtwins.imresize import imresize, modcrop
 from srtwins.metrics import score
-from srtwins.nets import BicubicUpsample
 
 BASELINES = ("bicubic", "bilinear")
 
@@ -34,33 +31,3 @@ def cifar_baseline_rows(lr, hr, scale, method, batch=1024):
         up = upscale(np.asarray(lr[i : i + batch]), hr.shape[1:3], method)
         rows += score_images(up, hr[i : i + batch], scale)
     return rows
-
-
-def model_flops(model, input_shape):
-    """FLOPs (2 x multiply-adds of the conv, dense and bicubic layers) of one forward pass on ``input_shape``.
-
-    Measured by probing every such layer's input and output shapes; returns (flops, output shape)."""
-    kinds = (layers.Conv2D, layers.Conv2DTranspose, layers.Dense, BicubicUpsample)
-    targets = [l for l in model.layers if isinstance(l, kinds)]
-    probe = keras.Model(model.inputs, [t for l in targets for t in (l.input, l.output)] + [model.output])
-    shapes = [tuple(o.shape) for o in probe([np.zeros((1, *input_shape), "float32")])]
-    total = 0
-    for i, layer in enumerate(targets):
-        (_, *inner), out = shapes[2 * i], shapes[2 * i + 1]
-        if isinstance(layer, layers.Conv2DTranspose):
-            kh, kw = layer.kernel_size
-            total += 2 * kh * kw * inner[-1] * out[-1] * inner[0] * inner[1]
-        elif isinstance(layer, layers.Conv2D):
-            kh, kw = layer.kernel_size
-            total += 2 * kh * kw * inner[-1] * out[-1] * out[1] * out[2]
-        elif isinstance(layer, BicubicUpsample):
-            total += 2 * 25 * inner[-1] ** 2 * layer.scale**2 * inner[0] * inner[1]
-        else:
-            total += 2 * int(np.prod(inner)) * out[-1]
-    return total, shapes[-1]
-
-
-def flops_per_output_mpx(model, lr_size=48):
-    """An SR net's FLOPs per megapixel of output, measured on an lr_size^2 input."""
-    total, (_, ho, wo, _) = model_flops(model, (lr_size, lr_size, model.input_shape[-1]))
-    return total / (ho * wo) * 1e6

@@ -45,6 +45,11 @@ class BicubicUpsample(layers.Layer):
         phases = ops.conv(padded, ops.cast(self.kernel, x.dtype), padding="valid")
         return ops.depth_to_space(phases, self.scale)
 
+    def forward_flops(self, input_shape):
+        """2 x multiply-adds of the 5x5 phase filters (srtwins.flops counts this layer through it)."""
+        h, w, c = input_shape
+        return 2 * 25 * c**2 * self.scale**2 * h * w
+
     def compute_output_shape(self, input_shape):
         n, h, w, c = input_shape
         return (n, None if h is None else h * self.scale, None if w is None else w * self.scale, c)

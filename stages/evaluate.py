@@ -13,6 +13,7 @@ import json
 import pandas as pd
 
 from srtwins import SrtwinsError, cli, evaluate, paths, plots, srconfig
+from srtwins.flops import flops_per_output_mpx
 from srtwins.imresize import modcrop
 from srtwins.infer import load_model
 from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
@@ -112,7 +113,7 @@ def describe_nets(runs):
         phases = {k: v for k, v in summary.items() if k in ("train", "pretrain", "gan")}
         nets[run.name] = {
             "net": run.net, "scale": run.scale, "params": int(model.count_params()),
-            "gflops_per_output_mpx": round(evaluate.flops_per_output_mpx(model) / 1e9, 3),
+            "gflops_per_output_mpx": round(flops_per_output_mpx(model) / 1e9, 3),
             "perceptual_features": summary.get("perceptual_features", "none (no perceptual term)"),
             "training": {k: {f: v for f, v in p.items() if f != "train_seconds"} for k, p in phases.items()},
         }

@@ -21,7 +21,7 @@ def main():
     params = load()
     run = srconfig.resolve(params, parser.parse_args().run)
     # the native images super-resolved only where an hr-sr arm reads them
-    hr_sr = run.name in arms.hr_sr_runs(params)
+    hr_sr = run.name in arms.hr_sr_names(params)
     batch = get(params, "sr.infer_batch_size", int, minimum=1, default=256)
     model = load_model(paths.sr_model(run.name))
     s = run.scale

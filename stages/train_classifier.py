@@ -28,7 +28,7 @@ def main():
     folds = stratified_folds(y, get(params, "classify.folds", int))
     inputs = {arm.name: arm_inputs.images(arm, scale) for arm in study_arms}  # every input checked before training
 
-    from srtwins.evaluate import model_flops
+    from srtwins.flops import model_flops
 
     curves = {}
     with atomic_dir(paths.CLS_MODELS / source) as out:

@@ -8,7 +8,7 @@ import pytest
 
 from srtwins import SrtwinsError, nets
 from srtwins.imresize import imresize
-from srtwins.evaluate import flops_per_output_mpx
+from srtwins.flops import flops_per_output_mpx
 from srtwins.infer import load_model
 from srtwins.train import save_model
 from tests.conftest import ROOT
