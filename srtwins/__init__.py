@@ -1,9 +1,7 @@
 """srtwins: does super-resolving low-resolution images make a classifier better?"""
-import os
+from srtwins import quiet
 
-# Quiet TensorFlow's and XLA's start-up logs (CUDA probing on CPU machines, oneDNN notices): they read as
-# failures to a new user. Set TF_CPP_MIN_LOG_LEVEL=0 to see them.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+quiet.install()  # TensorFlow's start-up notices off the terminal (TF_CPP_MIN_LOG_LEVEL=0 shows them)
 
 
 class SrtwinsError(Exception):
