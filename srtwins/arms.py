@@ -7,7 +7,7 @@ hr-sr-<net> when classify.hr_sr names it).
 from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins.params import SCALES, get, get_list
+from srtwins.params import SCALES, get, get_list, run_names, run_table
 
 CONTROLS = ("lr", "hr")  # the sources that are not SR runs
 
@@ -47,13 +47,14 @@ def seeds(params):
 
 
 def sr_runs(params, key="classify.sr_runs"):
-    """The SR runs that feed classifier arms: each must be an sr.runs entry at the study's scale."""
+    """The SR runs that feed classifier arms: each an sr.runs or sr.gan_runs entry at the study's scale."""
     runs = get_list(params, key, str, nonempty=False)
-    known, scale = get(params, "sr.runs", dict), study_scale(params)
+    known, scale = run_names(params), study_scale(params)
     for i, run in enumerate(runs):
         if run not in known:
-            raise SrtwinsError(f"params: '{key}[{i}]' = {run!r} is not in sr.runs (runs: {', '.join(known) or 'none'})")
-        if get(params, f"sr.runs.{run}.scale", int) != scale:
+            raise SrtwinsError(f"params: '{key}[{i}]' = {run!r} is not in sr.runs or sr.gan_runs "
+                               f"(runs: {', '.join(known) or 'none'})")
+        if get(params, f"{run_table(params, run)}.{run}.scale", int) != scale:
             raise SrtwinsError(f"params: '{key}[{i}]' = {run!r} is not at the study's scale (classify.scale: {scale})")
     return runs
 
@@ -76,18 +77,19 @@ def hr_sr_names(params):
 def source_arms(params, source):
     """The arms one train_classifier stage trains, in a fixed order.
 
-    Reads only what those arms depend on (classify.hr_sr, and sr.runs.<source> for an SR run), so adding a
+    Reads only what those arms depend on (classify.hr_sr, and the SR run's own entry), so adding a
     net to the zoo or to classify.sr_runs retrains no existing arm; study() checks the whole set."""
     if source == "lr":
         return [Arm("lr", "lr", "lr"), Arm("bicubic", "bicubic", "lr")]
     hr_sr = hr_sr_names(params)
     if source == "hr":
         return [Arm("hr", "hr", "hr")] + ([Arm("hr-bicubic", "hr-bicubic", "hr")] if hr_sr else [])
-    if source not in get(params, "sr.runs", dict):
-        raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an entry of sr.runs")
-    if get(params, f"sr.runs.{source}.scale", int) != study_scale(params):
+    if source not in run_names(params):
+        raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an SR run (sr.runs, sr.gan_runs)")
+    entry = f"{run_table(params, source)}.{source}"
+    if get(params, f"{entry}.scale", int) != study_scale(params):
         raise SrtwinsError(f"params: source {source!r} is not at the study's scale (classify.scale: {study_scale(params)})")
-    net = get(params, f"sr.runs.{source}.net", str)
+    net = get(params, f"{entry}.net", str)
     return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if source in hr_sr else [])
 
 

@@ -241,14 +241,23 @@ def discriminator(channels=3, n_feats=64, batch_norm=True, name="discriminator")
     return keras.Model(hr, layers.Dense(1, name="logit")(x), name=name)
 
 
+def build_discriminator(**options):
+    """The discriminator with options from params (sr.nets.<gan>.gan.discriminator); a bad option is a clear error."""
+    try:
+        return discriminator(**options)
+    except TypeError as e:
+        raise SrtwinsError(f"discriminator: bad option ({e})") from None
+
+
 @dataclass(frozen=True)
 class GanSpec:
     """How a GAN net fine-tunes its generator: the PSNR-trained net it starts from and its losses."""
 
-    generator: str  # the sr.runs net whose trained model (same scale) it starts from
+    generator: str  # the net whose trained model (an sr.runs run at the same scale) it starts from
     relativistic: bool  # ESRGAN's relativistic average GAN, or SRGAN's standard one
     vgg_layer: str = "block5_conv4"  # perceptual features (the papers' VGG54)
     pre_activation: bool = False  # ESRGAN compares features before the ReLU
+    feature_distance: str = "mse"  # SRGAN: squared error of features; ESRGAN: L1
 
 
 @dataclass(frozen=True)
@@ -269,7 +278,7 @@ SPECS = {
     "srresnet": NetSpec(srresnet),
     "rrdb": NetSpec(rrdb),
     "srgan": NetSpec(srresnet, gan=GanSpec("srresnet", relativistic=False)),
-    "esrgan": NetSpec(rrdb, gan=GanSpec("rrdb", relativistic=True, pre_activation=True)),
+    "esrgan": NetSpec(rrdb, gan=GanSpec("rrdb", relativistic=True, pre_activation=True, feature_distance="l1")),
 }
 
 

@@ -63,6 +63,23 @@ def scales(params):
     return get_list(params, "degrade.scales", int, choices=SCALES)
 
 
+RUN_TABLES = ("sr.runs", "sr.gan_runs")  # SR runs trained on a pixel loss; GAN fine-tunings of those
+
+
+def run_names(params):
+    """Every SR run of the params, PSNR-trained first, then the GAN runs."""
+    return [name for table in RUN_TABLES for name in get(params, table, dict, default={})]
+
+
+def run_table(params, run):
+    """Which of sr.runs / sr.gan_runs holds ``run``; an unknown run is a clear error."""
+    for table in RUN_TABLES:
+        if run in get(params, table, dict, default={}):
+            return table
+    raise SrtwinsError(f"params: neither sr.runs nor sr.gan_runs has a run {run!r}; runs: "
+                       f"{', '.join(run_names(params)) or '(none)'}")
+
+
 def _name(kind):
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join({int: "an integer", float: "a number", str: "a string", list: "a list",

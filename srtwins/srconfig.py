@@ -1,8 +1,10 @@
-"""Resolve and validate one SR training run from params.yaml (``sr.runs.<run>``)."""
+"""Resolve and validate one SR run from params.yaml: ``sr.runs.<run>`` (trained on a pixel loss) or
+``sr.gan_runs.<run>`` (fine-tuned adversarially from the trained model of an ``sr.runs`` generator)."""
+import math
 from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins.params import SCALES, get, get_list
+from srtwins.params import SCALES, get, get_list, run_table
 from srtwins.nets import SPECS, NetSpec
 
 DATA_SOURCES = ("t91", "cifar10")
@@ -20,14 +22,18 @@ class Run:
     train: dict
     gan: dict
     perceptual: dict
+    generator: str | None = None  # GAN runs: the sr.runs run whose trained model they start from
 
 
 def resolve(params, run):
-    runs = get(params, "sr.runs", dict)
-    if run not in runs:
-        raise SrtwinsError(f"params: sr.runs has no run {run!r}; runs: {', '.join(runs) or '(none)'}")
-    net = get(params, f"sr.runs.{run}.net", str, choices=tuple(SPECS))
-    scale = get(params, f"sr.runs.{run}.scale", int, choices=SCALES)
+    """The validated Run; a GAN net must be in sr.gan_runs with a generator run, every other net in sr.runs."""
+    table = run_table(params, run)
+    net = get(params, f"{table}.{run}.net", str, choices=tuple(SPECS))
+    scale = get(params, f"{table}.{run}.scale", int, choices=SCALES)
+    if bool(SPECS[net].gan) != (table == "sr.gan_runs"):
+        where = "sr.gan_runs (with a generator: run)" if SPECS[net].gan else "sr.runs"
+        raise SrtwinsError(f"params: '{table}.{run}.net' = {net!r} belongs in {where}")
+    generator = _generator(params, run, net, scale) if SPECS[net].gan else None
     net_cfg = get(params, f"sr.nets.{net}", dict, default={})
     train = {**get(params, "sr.train", dict), **net_cfg.get("train", {})}
     key = f"sr.nets.{net}.train"  # name overridden keys where they were set
@@ -47,14 +53,40 @@ def resolve(params, run):
     get_list(train, "data", str, choices=DATA_SOURCES, label=where("data"))
     if train.get("jit_compile", "auto") not in ("auto", True, False):
         raise SrtwinsError(f"params: '{where('jit_compile')}' must be auto, true or false")
-    gan = net_cfg.get("gan", {}) if SPECS[net].gan else {}
-    if SPECS[net].gan:
-        for k, (kind, minimum) in dict(epochs=(int, 1), steps_per_epoch=(int, 1)).items():
-            get(params, f"sr.nets.{net}.gan.{k}", kind, minimum=minimum)
-        get(params, f"sr.nets.{net}.gan.learning_rate", (int, float), minimum=1e-12)
-        for k in get(params, f"sr.nets.{net}.gan.weights", dict):
-            get(params, f"sr.nets.{net}.gan.weights.{k}", (int, float), minimum=0)
+    gan = _gan_block(params, net) if SPECS[net].gan else {}
     perceptual = get(params, "sr.perceptual", dict)
     get(params, "sr.perceptual.vgg_weights", str)
-    return Run(run, net, SPECS[net], scale, dict(net_cfg.get("arch", {})), train, gan, perceptual)
+    return Run(run, net, SPECS[net], scale, dict(net_cfg.get("arch", {})), train, gan, perceptual, generator)
+
+
+GAN_WEIGHTS = ("content", "adversarial", "perceptual", "tv")
+
+
+def _gan_block(params, net):
+    """sr.nets.<net>.gan validated: epochs, steps, learning rate, and finite, non-negative loss weights."""
+    key = f"sr.nets.{net}.gan"
+    for k, (kind, minimum) in dict(epochs=(int, 1), steps_per_epoch=(int, 1)).items():
+        get(params, f"{key}.{k}", kind, minimum=minimum)
+    get(params, f"{key}.learning_rate", (int, float), minimum=1e-12)
+    get(params, f"{key}.discriminator", dict, default={})
+    for k in get(params, f"{key}.weights", dict):
+        if k not in GAN_WEIGHTS:
+            raise SrtwinsError(f"params: '{key}.weights.{k}' is not a loss term; terms: {', '.join(GAN_WEIGHTS)}")
+        if not math.isfinite(get(params, f"{key}.weights.{k}", (int, float), minimum=0)):
+            raise SrtwinsError(f"params: '{key}.weights.{k}' must be a finite number")
+    return get(params, key, dict)
+
+
+def _generator(params, run, net, scale):
+    """The sr.runs run a GAN run fine-tunes: it must train the spec's generator net at the same scale."""
+    key = f"sr.gan_runs.{run}.generator"
+    generator = get(params, key, str)
+    runs, wanted = get(params, "sr.runs", dict, default={}), SPECS[net].gan.generator
+    if generator not in runs:
+        raise SrtwinsError(f"params: '{key}' = {generator!r} is not in sr.runs (runs: {', '.join(runs) or 'none'})")
+    if get(params, f"sr.runs.{generator}.net", str) != wanted:
+        raise SrtwinsError(f"params: '{key}' = {generator!r} does not train {wanted} (the net {net} fine-tunes)")
+    if get(params, f"sr.runs.{generator}.scale", int) != scale:
+        raise SrtwinsError(f"params: '{key}' = {generator!r} is not at x{scale}, the scale of {run}")
+    return generator
 

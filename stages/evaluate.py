@@ -18,7 +18,7 @@ from srtwins.imresize import modcrop
 from srtwins.infer import load_model
 from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
 from srtwins.metrics import mean_scores, score
-from srtwins.params import get, get_list, load, scales
+from srtwins.params import get, get_list, load, run_names, scales
 
 SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
 
@@ -27,10 +27,10 @@ def main():
     params = load()
     wanted = scales(params)
     methods = get_list(params, "evaluate.baselines", str, choices=evaluate.BASELINES)
-    runs = [srconfig.resolve(params, r) for r in get(params, "sr.runs", dict)]
+    runs = [srconfig.resolve(params, r) for r in run_names(params)]
     for run in runs:
         if run.scale not in wanted:
-            raise SrtwinsError(f"params: sr.runs.{run.name} is x{run.scale}, not in degrade.scales {wanted}")
+            raise SrtwinsError(f"params: run {run.name} is x{run.scale}, not in degrade.scales {wanted}")
     images = load_images(wanted, runs)
     rows = score_sets(images, wanted, methods, runs) + score_cifar(images, wanted, methods, runs)
     report = {}

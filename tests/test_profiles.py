@@ -2,12 +2,13 @@
 import yaml
 
 from srtwins import arms, crossval, srconfig
+from srtwins.params import run_names
 from tests.conftest import ROOT
 
 
 def _keys(node, prefix=""):
-    """Dotted keys of nested mappings, leaves included; sr.runs and sr.nets entries are the profile's choice."""
-    if not isinstance(node, dict) or prefix in ("sr.runs.", "sr.nets."):
+    """Dotted keys of nested mappings, leaves included; the runs and sr.nets entries are the profile's choice."""
+    if not isinstance(node, dict) or prefix in ("sr.runs.", "sr.gan_runs.", "sr.nets."):
         return {prefix.rstrip(".")}
     return {k for key, value in node.items() for k in _keys(value, f"{prefix}{key}.")}
 
@@ -20,7 +21,7 @@ def test_full_profile_has_the_keys_of_params():
 
 def test_full_profile_resolves():
     full = yaml.safe_load((ROOT / "profiles/full.yaml").read_text())
-    runs = [srconfig.resolve(full, name) for name in full["sr"]["runs"]]
+    runs = [srconfig.resolve(full, name) for name in run_names(full)]
     assert {r.scale for r in runs} == {2, 3, 4} and {r.net for r in runs} >= {"srgan", "esrgan", "edsr", "rrdb"}
     study_arms, twins = arms.study(full)
     assert {"hr-bicubic", "hr-sr-esrgan", "sr-esrgan", "lr", "bicubic", "hr"} <= {a.name for a in study_arms}

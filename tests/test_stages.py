@@ -164,14 +164,15 @@ def test_train_classifier_bad_params(tmp_path, overrides, needles):
 
 def test_train_classifier_source_that_is_not_an_arm_run(tmp_path):
     _params(tmp_path)
-    r = run_stage("train_classifier", tmp_path, args=["--source", "edsr_x2"])
-    _assert_clean_failure(r, "edsr_x2", "classify.sr_runs", out=tmp_path / "models/cls/edsr_x2")
+    r = run_stage("train_classifier", tmp_path, args=["--source", "vdsr_x2"])
+    _assert_clean_failure(r, "'vdsr_x2' is neither lr, hr nor an SR run", out=tmp_path / "models/cls/vdsr_x2")
 
 
 def test_sr_runs_naming_an_untrained_net(tmp_path):
-    _params(tmp_path, **{"classify.sr_runs": ["edsr_x2"]})
+    _params(tmp_path, **{"classify.sr_runs": ["vdsr_x2"]})
     r = run_stage("evaluate_classify", tmp_path)
-    _assert_clean_failure(r, "'classify.sr_runs[0]' = 'edsr_x2' is not in sr.runs", out=tmp_path / "metrics/classify.json")
+    _assert_clean_failure(r, "'classify.sr_runs[0]' = 'vdsr_x2' is not in sr.runs or sr.gan_runs",
+                          out=tmp_path / "metrics/classify.json")
 
 
 @pytest.mark.parametrize("overrides, needles", [

@@ -127,7 +127,7 @@ def test_hr_sr_arms_come_with_their_bicubic_control():
 
 
 @pytest.mark.parametrize("runs, needle", [
-    (["edsr_x2"], "'classify.sr_runs\\[0\\]' = 'edsr_x2' is not in sr.runs"),
+    (["vdsr_x2"], "'classify.sr_runs\\[0\\]' = 'vdsr_x2' is not in sr.runs or sr.gan_runs"),
     (["fsrcnn_x2", "fsrcnn_x2"], "duplicate"),
 ])
 def test_sr_runs_that_do_not_exist(runs, needle):
