@@ -22,15 +22,21 @@ def sr_table(sr):
 
 
 def nets_table(nets, speed):
-    """Parameters, cost and training of each run; measured speeds come from the timing file."""
+    """Parameters, size options (the CPU default shrinks the heavy nets), cost and training of each run;
+    measured speeds and wall seconds come from the timing file."""
     timing = {r["run"]: r for r in speed}
-    head = "| run | parameters | GFLOPs / output MPx | inference CIFAR img/s | training | perceptual features |"
-    rows = [head, "|---|---|---|---|---|---|"]
+    head = ("| run | parameters | architecture options | GFLOPs / output MPx | inference CIFAR img/s | training "
+            "| perceptual features |")
+    rows = [head, "|---|---|---|---|---|---|---|"]
     for run, n in nets.items():
-        t = n["training"].get("train") or n["training"].get("pretrain") or {}
+        phase = n["training"].get("gan") or n["training"].get("train") or {}
         s = timing.get(run, {})
-        rows.append(f"| {run} | {n['params']:,} | {n['gflops_per_output_mpx']:.2f} | {s.get('inference_images_per_s', '-')} | "
-                    f"{t.get('epochs_run', '-')} epochs, {s.get('train_seconds', '-')} s | {n['perceptual_features']} |")
+        arch = ", ".join(f"{k} {v}" for k, v in n.get("arch", {}).items()) or (
+            "its generator's" if n.get("generator") else "paper defaults")
+        start = f"fine-tunes {n['generator']}: " if n.get("generator") else ""
+        rows.append(f"| {run} | {n['params']:,} | {arch} | {n['gflops_per_output_mpx']:.2f} | "
+                    f"{s.get('inference_images_per_s', '-')} | {start}{phase.get('epochs_run', '-')} x "
+                    f"{n.get('steps_per_epoch', '-')} steps, {s.get('train_seconds', '-')} s | {n['perceptual_features']} |")
     return "\n".join(rows)
 
 

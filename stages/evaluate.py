@@ -111,8 +111,10 @@ def describe_nets(runs):
         measured = json.loads((paths.sr(run.name) / "speed.json").read_text())
         summary = json.loads(paths.sr_summary(run.name).read_text())
         phases = {k: v for k, v in summary.items() if k in ("train", "pretrain", "gan")}
+        steps = run.gan["steps_per_epoch"] if run.generator else run.train["steps_per_epoch"]
         nets[run.name] = {
-            "net": run.net, "scale": run.scale, "params": int(model.count_params()),
+            "net": run.net, "scale": run.scale, "params": int(model.count_params()), "arch": run.arch,
+            "generator": run.generator, "steps_per_epoch": steps,
             "gflops_per_output_mpx": round(flops_per_output_mpx(model) / 1e9, 3),
             "perceptual_features": summary.get("perceptual_features", "none (no perceptual term)"),
             "training": {k: {f: v for f, v in p.items() if f != "train_seconds"} for k, p in phases.items()},

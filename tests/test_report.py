@@ -55,3 +55,17 @@ def test_report_stage_names_a_metrics_file_that_is_not_json(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith("error: metrics/classify.json: not valid JSON")
     assert (tmp_path / "README.md").read_text() == readme
+
+
+def test_nets_table_shows_reduced_sizes_and_the_generator_a_gan_fine_tunes():
+    nets = {"srresnet_x2": {"params": 1000, "arch": {"n_blocks": 4, "n_feats": 32}, "gflops_per_output_mpx": 1.0,
+                            "steps_per_epoch": 60, "generator": None, "perceptual_features": "none",
+                            "training": {"train": {"epochs_run": 6}}},
+            "srgan_x2": {"params": 1000, "arch": {}, "gflops_per_output_mpx": 1.0, "steps_per_epoch": 30,
+                         "generator": "srresnet_x2", "perceptual_features": "vgg19-random-seed0",
+                         "training": {"gan": {"epochs_run": 4}}}}
+    speed = [{"run": "srresnet_x2", "inference_images_per_s": 99.0, "train_seconds": 80.5},
+             {"run": "srgan_x2", "inference_images_per_s": 98.0, "train_seconds": 40.0}]
+    text = report.nets_table(nets, speed)
+    assert "| srresnet_x2 | 1,000 | n_blocks 4, n_feats 32 | 1.00 | 99.0 | 6 x 60 steps, 80.5 s | none |" in text
+    assert "| srgan_x2 | 1,000 | its generator's | 1.00 | 98.0 | fine-tunes srresnet_x2: 4 x 30 steps, 40.0 s |" in text
