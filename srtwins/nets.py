@@ -176,19 +176,23 @@ def edsr(scale, channels=3, n_blocks=16, n_feats=64, res_scale=1.0, global_resid
 
 
 # --------------------------------------------------------------------------- SRResNet (SRGAN generator)
-def srresnet(scale, channels=3, n_blocks=16, n_feats=64, global_residual=False):
-    """SRResNet (Ledig et al. 2017): 9x9 head, residual blocks with batch-norm and PReLU, shuffle x2 stages."""
+def srresnet(scale, channels=3, n_blocks=16, n_feats=64, batch_norm=True, global_residual=False):
+    """SRResNet (Ledig et al. 2017): 9x9 head, residual blocks with batch-norm and PReLU, shuffle x2 stages.
+
+    ``batch_norm=False`` drops the batch norms (as EDSR did): short CPU budgets do not settle their statistics."""
     lr = _lr_input(channels)
+    norm = (lambda name: layers.BatchNormalization(name=name)) if batch_norm else (lambda name: layers.Identity(name=name))
     head = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(conv(n_feats, 9, name="head")(lr))
     x = head
     for i in range(n_blocks):
-        y = layers.BatchNormalization(name=f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
+        y = norm(f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
         y = layers.PReLU(shared_axes=[1, 2], name=f"block{i + 1}_prelu")(y)
-        y = layers.BatchNormalization(name=f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
+        y = norm(f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
         x = layers.Add(name=f"block{i + 1}_add")([x, y])
-    x = layers.BatchNormalization(name="body_bn")(conv(n_feats, 3, name="body_conv")(x))
+    x = norm("body_bn")(conv(n_feats, 3, name="body_conv")(x))
     x = layers.Add(name="body_add")([head, x])
-    out = conv(channels, 9, name="tail")(upsampler(x, scale, n_feats, "up", activation="prelu"))
+    tail_init = "zeros" if global_residual else "glorot_uniform"  # a residual net starts as exactly bicubic
+    out = conv(channels, 9, kernel_initializer=tail_init, name="tail")(upsampler(x, scale, n_feats, "up", activation="prelu"))
     return _finish(lr, out, scale, global_residual, "srresnet")
 
 

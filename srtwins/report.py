@@ -59,6 +59,12 @@ def answer(cls):
         lines.append(f"- against `{base}`: {len(better)} of {len(rows)} arms significantly better, {len(worse)} "
                      f"significantly worse ({span}; smallest difference this design detects at "
                      f"{cls['design']['power']:.0%} power: about {100 * min(t['min_detectable_difference'] for t in rows):.1f} points).")
+    arms = cls["arms"]
+    gains = [a["val_accuracy_gain_last_quarter"] for a in arms.values()]
+    if "hr" in arms:
+        lines.append(f"- how converged: the `hr` arm (the upper bound) reaches {arms['hr']['accuracy']:.1%} out-of-fold "
+                     f"accuracy; over the last quarter of the epochs every arm's validation accuracy moved by "
+                     f"{pct(min(gains))} to {pct(max(gains))} points (the curves have flattened where this is near 0).")
     c = cls["psnr_vs_gain"]
     if c.get("spearman_rho") is not None:
         lines.append(f"- does PSNR predict the gain over bicubic? Spearman rho across {len(c['nets'])} nets = "

@@ -25,6 +25,7 @@ TINY = {
     "sr.train.steps_per_epoch": 2,
     "sr.train.val_patches": 16,
     "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
+    "sr.gan_runs": {},
     "classify.seeds": [0],
     "classify.folds": 2,
     "classify.hr_sr": ["espcn_x2"],
@@ -39,8 +40,16 @@ def _sh(cmd, cwd, env):
     return r.stdout + r.stderr
 
 
-def _tiny_repo(dst):
-    """Copy the repo's files into a fresh git repo at ``dst`` with the TINY params; returns its env.
+def _tiny(params):
+    params = override(params, TINY)
+    for net in params["sr"]["nets"].values():  # the tiny recipe wins over per-net budgets
+        net.pop("train", None)
+    return params
+
+
+def _tiny_repo(dst, profile=None, shrink=_tiny):
+    """Copy the repo's files into a fresh git repo at ``dst`` with ``shrink`` applied to its params (or to the
+    ``profile`` file's, which replaces them); returns its env.
 
     Each run gets its own copy, so tests that break a run leave the shared ``repo`` intact."""
     from tests.conftest import mirror_path
@@ -53,9 +62,7 @@ def _tiny_repo(dst):
         if (ROOT / rel).is_file() and keep and rel != "dvc.lock":
             (dst / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, dst / rel)
-    params = override(yaml.safe_load((dst / "params.yaml").read_text()), TINY)
-    for net in params["sr"]["nets"].values():  # the tiny recipe wins over per-net budgets
-        net.pop("train", None)
+    params = shrink(yaml.safe_load((profile or dst / "params.yaml").read_text()))
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "SRTWINS_MIRROR": str(mirror), "DVC_NO_ANALYTICS": "1",
            "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}",

@@ -31,6 +31,9 @@ def test_the_answer_comes_first_and_the_rule_before_the_table():
     assert "against `lr`: 1 of 1 arms significantly better" in text
     assert "against `bicubic`: 0 of 1 arms significantly better" in text
     assert text.index("Decision rule") < text.index("| twin pair |")
+    assert "how converged: the `hr` arm" not in text  # CLS has no hr arm
+    with_hr = {**CLS, "arms": {**CLS["arms"], "hr": _arm(0.6)}}
+    assert "the `hr` arm (the upper bound) reaches 60.0% out-of-fold accuracy" in report.render({}, {}, [], with_hr)
     assert "| sr-espcn vs lr | +0.0400 | [+0.0300, +0.0500] | 1e-05 | ±0.0170 | sr-espcn better |" in text
 
 
