@@ -10,27 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from srtwins import SrtwinsError, cli, nets, paths, srconfig
-from srtwins.io import load_npy, read_image_dir, write_json
+from srtwins.io import write_json
 from srtwins.params import load
-
-
-def load_pairs(sources, scale):
-    """(pairs, names) of aligned LR/HR training images; test sets never enter here."""
-    from srtwins.patches import make_pairs
-
-    pairs, names = [], []
-    for src in sources:
-        if src == "t91":
-            hr = read_image_dir(paths.raw("t91"))
-            lr = read_image_dir(paths.lr(scale, "t91"))
-            pairs += make_pairs(list(hr.values()), [lr[k] for k in hr], scale, list(hr))
-            names += [f"t91/{k}" for k in hr]
-        else:
-            hr = load_npy(paths.array(paths.raw(paths.CIFAR), "train"), mmap=False)
-            lr = load_npy(paths.array(paths.lr(scale, paths.CIFAR), "train"), mmap=False)
-            pairs += make_pairs(hr, lr, scale)
-            names += [f"cifar10/train/{i}" for i in range(len(hr))]
-    return pairs, names
+from srtwins.trainsets import load_pairs
 
 
 def split(pairs, names, fraction, seed):
