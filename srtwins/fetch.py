@@ -8,10 +8,12 @@ A local mirror is a folder laid out like the download hosts' content (see README
 """
 import csv
 import hashlib
+import stat
 import tarfile
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from srtwins import SrtwinsError
-from srtwins.io import decode_image
+from srtwins.io import atomic_dir, decode_image
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
@@ -132,21 +134,43 @@ def _matches(path, md5, sha256):
 
 # --------------------------------------------------------------------------- archives
 def safe_extract(archive, dest):
-    """Unpack a tar archive into ``dest``, refusing links, devices and members outside ``dest``."""
-    dest = Path(dest).resolve()
-    dest.mkdir(parents=True, exist_ok=True)
+    """Unpack a tar or zip archive into ``dest`` whole or not at all (a temp folder, then renamed).
+
+    Every member is checked first: links, devices and members landing outside ``dest`` are refused.
+    """
+    dest = Path(dest)
     try:
-        with tarfile.open(archive) as tar:
-            members = tar.getmembers()
-            for m in members:
-                target = (dest / m.name).resolve()
-                if not (m.isfile() or m.isdir()):
-                    raise SrtwinsError(f"{archive}: member {m.name!r} is not a regular file or folder")
-                if target != dest and dest not in target.parents:
-                    raise SrtwinsError(f"{archive}: member {m.name!r} would land outside {dest}")
-            tar.extractall(dest, members=members, filter="data")
-    except (tarfile.TarError, EOFError, OSError) as e:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                _check_members(archive, dest, [(m.filename, _zip_kind(m)) for m in z.infolist()])
+                with atomic_dir(dest) as tmp:
+                    z.extractall(tmp)
+        else:
+            with tarfile.open(archive) as tar:
+                members = tar.getmembers()
+                kinds = ["file" if m.isfile() else "dir" if m.isdir() else "other" for m in members]
+                _check_members(archive, dest, [(m.name, k) for m, k in zip(members, kinds)])
+                with atomic_dir(dest) as tmp:
+                    tar.extractall(tmp, members=members, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
         raise SrtwinsError(f"{archive}: cannot unpack ({e})") from None
+
+
+def _zip_kind(info):
+    kind = stat.S_IFMT(info.external_attr >> 16)  # the Unix file type, when the archiver recorded one
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return "other"
+    return "dir" if info.is_dir() else "file"
+
+
+def _check_members(archive, dest, members):
+    dest = dest.resolve()
+    for name, kind in members:
+        if kind == "other":
+            raise SrtwinsError(f"{archive}: member {name!r} is not a regular file or folder")
+        target = (dest / name).resolve()
+        if target != dest and dest not in target.parents:
+            raise SrtwinsError(f"{archive}: member {name!r} would land outside {dest}")
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -201,21 +225,27 @@ def cifar10_folder_from_download(cache, **dl):
 def cifar10_folder_from_mirror(mirror):
     """The mirror's CIFAR-10 batch folder, after checking each file against the mirror's MANIFEST.tsv."""
     root = Path(mirror) / CIFAR10_MIRROR
-    manifest = root / "MANIFEST.tsv"
+    verify_mirror_files(root, [f"{CIFAR10_FOLDER}/{name}" for name in [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]])
+    return root / CIFAR10_FOLDER
+
+
+def verify_mirror_files(root, rels):
+    """Check each file ``rels`` (paths under ``root``) against the sha256 of ``root/MANIFEST.tsv``.
+
+    A mirror folder carries its own manifest, so a corrupt or partial copy is refused by name."""
+    manifest = Path(root) / "MANIFEST.tsv"
     if not manifest.is_file():
         raise SrtwinsError(f"{manifest}: mirror manifest not found")
     with open(manifest, newline="") as f:
         expected = {r["path"]: r["sha256"] for r in csv.DictReader(f, delimiter="\t")}
-    for name in [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]:
-        rel = f"{CIFAR10_FOLDER}/{name}"
-        path = root / rel
+    for rel in tqdm(rels, desc=Path(root).name, unit="file", leave=False, disable=len(rels) < 100):
+        path = Path(root) / rel
         if rel not in expected:
             raise SrtwinsError(f"{manifest}: no entry for {rel}")
         if not path.is_file():
             raise SrtwinsError(f"{path}: missing from the mirror")
         if file_digest(path) != expected[rel]:
             raise SrtwinsError(f"{path}: checksum mismatch against {manifest}")
-    return root / CIFAR10_FOLDER
 
 
 # --------------------------------------------------------------------------- SR image sets

@@ -14,6 +14,7 @@ DOWNLOADS = Path("data/downloads")
 TMP = Path(".srtwins-tmp")  # temporary outputs: no stage depends on it; cleared at the next start
 METRICS, PLOTS = Path("metrics"), Path("plots")
 CIFAR = "cifar10"
+DIV2K = "div2k"  # training only: data/raw/div2k/{hr,x2,x3,x4}/ and index.json (what was fetched)
 
 
 def raw(dataset):
@@ -22,6 +23,17 @@ def raw(dataset):
 
 def lr(scale, dataset):
     return LR / f"x{scale}" / dataset
+
+
+def div2k(scale=None):
+    """DIV2K's HR training images (``hr/0001.png``), or its official bicubic LR at ``scale`` (``x2/0001x2.png``).
+
+    The LR comes with the dataset, so it lives under data/raw (the fetch stage's output), not data/lr."""
+    return RAW / DIV2K / ("hr" if scale is None else f"x{scale}")
+
+
+def div2k_index():
+    return RAW / DIV2K / "index.json"
 
 
 def sr(run, dataset=None):

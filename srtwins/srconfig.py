@@ -7,7 +7,7 @@ from srtwins import SrtwinsError
 from srtwins.params import SCALES, get, get_list, run_table
 from srtwins.nets import SPECS, NetSpec
 
-DATA_SOURCES = ("t91", "cifar10")
+DATA_SOURCES = ("t91", "cifar10", "div2k")  # srtwins/trainsets.py loads each
 
 
 @dataclass
