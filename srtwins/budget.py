@@ -102,6 +102,7 @@ def classifier_facts(rec, side):
 
 
 def model_facts(model, probe_shape):
+    """Counts and FLOPs per input pixel of a built model, probed once at ``probe_shape``."""
     from srtwins.flops import model_flops
 
     flops, _ = model_flops(model, probe_shape)
@@ -118,6 +119,7 @@ def arm_side(kind, scale):
 
 
 def cifar_counts(params):
+    """{split: images} of CIFAR-10 the params ask for."""
     return {split: get(params, f"cifar.{split}_size", int, minimum=1) for split in paths.SPLITS}
 
 
