@@ -17,7 +17,7 @@ import numpy as np
 
 from srtwins import SrtwinsError, arms, paths, srconfig
 from srtwins.fetch import MANIFESTS, read_manifest
-from srtwins.params import get, get_list, scales
+from srtwins.params import get, get_list, run_names, scales
 
 CIFAR_SIDE = 32
 PROBE_SIDE = 8  # LR side the SR nets are probed at: their FLOPs and sizes scale with pixels from there
@@ -123,11 +123,6 @@ def cifar_counts(params):
     return {split: get(params, f"cifar.{split}_size", int, minimum=1) for split in paths.SPLITS}
 
 
-def sr_run_names(params):
-    """Every SR run the params define: sr.runs, and sr.gan_runs where present."""
-    return [*get(params, "sr.runs", dict), *get(params, "sr.gan_runs", dict, default={})]
-
-
 @functools.lru_cache(maxsize=None)
 def image_shapes(name):
     """(stem, (H, W[, C])) of every image of a fixed SR set, from its committed manifest."""
@@ -165,8 +160,8 @@ def _train_sr(params, stage):
     run = srconfig.resolve(params, stage.key)
     yield paths.sr_model(run.name), keras_bytes(net_facts(run.net, run.scale, run.arch), run.train["mixed_precision"])
     yield paths.sr_summary(run.name), SMALL_JSON
-    epochs = run.train["epochs"] + run.gan.get("epochs", 0)
-    metrics = 3 + (13 if run.gan else 0)  # loss, val_loss, learning_rate; the adversarial phase logs 13 more
+    metrics = 13 if run.gan else 3  # loss, val_loss, learning_rate; adversarial fine-tuning: every term, train and val
+    epochs = run.gan["epochs"] if run.gan else run.train["epochs"]
     yield paths.PLOTS / "train_sr" / run.name / "plots" / "metrics", LIVE_ROW * epochs * metrics
 
 
@@ -187,7 +182,7 @@ def _super_resolve(params, stage):
 
 
 def _evaluate(params, stage):
-    runs = sr_run_names(params)
+    runs = run_names(params)
     methods = len(get_list(params, "evaluate.baselines", str)) * len(scales(params)) + len(runs)
     set_images = sum(len(image_shapes(name)) for name in paths.TEST_SETS)
     yield Path("data/scores/sr_per_image_cifar10.csv"), SCORE_ROW * (cifar_counts(params)["test"] * methods + 1)
@@ -234,9 +229,9 @@ def _report(params, stage):
 
 
 # One entry per dvc.yaml stage group: the files its command writes. A new group needs its entry here
-# (the plan refuses a stage it cannot size); a GAN group over sr.gan_runs writes what train_sr and
-# super_resolve write and can reuse those entries.
-FILES = {"fetch": _fetch, "degrade": _degrade, "train_sr": _train_sr, "super_resolve": _super_resolve,
+# (the plan refuses a stage it cannot size); the GAN groups write what train_sr and super_resolve write.
+FILES = {"fetch": _fetch, "degrade": _degrade, "train_sr": _train_sr, "train_gan": _train_sr,
+         "super_resolve": _super_resolve, "super_resolve_gan": _super_resolve,
          "evaluate": _evaluate, "train_classifier": _train_classifier, "train_classifier_sr": _train_classifier,
          "evaluate_classify": _evaluate_classify, "report": _report}
 

@@ -56,7 +56,8 @@ def resolve(params, run):
     gan = _gan_block(params, net) if SPECS[net].gan else {}
     perceptual = get(params, "sr.perceptual", dict)
     get(params, "sr.perceptual.vgg_weights", str)
-    return Run(run, net, SPECS[net], scale, dict(net_cfg.get("arch", {})), train, gan, perceptual, generator)
+    arch = resolve(params, generator).arch if generator else dict(net_cfg.get("arch", {}))  # a GAN keeps its generator's
+    return Run(run, net, SPECS[net], scale, arch, train, gan, perceptual, generator)
 
 
 GAN_WEIGHTS = ("content", "adversarial", "perceptual", "tv")

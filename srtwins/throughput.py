@@ -78,8 +78,8 @@ def _train_sr(params, stage, rates):
         return Estimate(seconds, "at most (early stopping)")
     step, val = _adversarial_cost(run, g)
     gan = run.gan
-    seconds += gan["epochs"] * per_patch * (gan["steps_per_epoch"] * t["batch_size"] * step + t["val_patches"] * val)
-    return Estimate(seconds, "at most; with the adversarial phase")
+    seconds = gan["epochs"] * per_patch * (gan["steps_per_epoch"] * t["batch_size"] * step + t["val_patches"] * val)
+    return Estimate(seconds, "the adversarial fine-tuning")
 
 
 def _adversarial_cost(run, g):
@@ -160,5 +160,6 @@ def classifier_rate(rates, side):
     return math.exp(math.log(ra) + t * (math.log(rb) - math.log(ra))), f"{side} px interpolated"
 
 
-TIMES = {"train_sr": _train_sr, "super_resolve": _super_resolve,
+TIMES = {"train_sr": _train_sr, "train_gan": _train_sr, "super_resolve": _super_resolve,
+         "super_resolve_gan": _super_resolve,
          "train_classifier": _train_classifier, "train_classifier_sr": _train_classifier}

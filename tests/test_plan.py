@@ -55,6 +55,7 @@ def test_stages_and_outputs_are_the_ones_dvc_generates(name, dvc_stages):
     expected = ({"fetch", "degrade", "evaluate", "evaluate_classify", "report"}
                 | {"train_classifier@lr", "train_classifier@hr"}
                 | {f"{g}@{run}" for run in params["sr"]["runs"] for g in ("train_sr", "super_resolve")}
+                | {f"{g}@{run}" for run in params["sr"]["gan_runs"] for g in ("train_gan", "super_resolve_gan")}
                 | {f"train_classifier_sr@{run}" for run in params["classify"]["sr_runs"]})
     assert set(ours) == expected
 
@@ -66,7 +67,8 @@ def test_plan_sizes_and_times_every_stage(name, dvc_stages, fast_nets, tmp_path)
     assert sorted(r.stage for r in plan.rows) == sorted(dvc_stages[name])
     assert all(r.cached > 0 for r in plan.rows if r.stage != "report")
     timed = {r.stage.split("@")[0] for r in plan.rows if r.estimate.seconds}
-    assert timed == {"train_sr", "super_resolve", "train_classifier", "train_classifier_sr"}
+    assert timed == {"train_sr", "train_gan", "super_resolve", "super_resolve_gan", "train_classifier",
+                     "train_classifier_sr"}
     text = runplan.table(plan, name, tmp_path)
     assert "benchmarks/throughput-cpu.json (the default: this project's CPU figures)" in text
     assert all(r.stage in text for r in plan.rows)
@@ -150,15 +152,15 @@ def test_bad_params_file_is_one_line_naming_it(tmp_path, content, message):
 
 
 def test_new_stage_groups_are_enumerated_and_refused_until_sized(tmp_path):
-    """A dvc.yaml group over an optional params dict (sr.gan_runs) is listed; the plan asks for its size model."""
-    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"train_gan": {
-        "foreach": "${sr.gan_runs}", "do": {"cmd": "x", "outs": ["models/sr/${key}.keras"]}}}}))
+    """A new dvc.yaml group over a params dict is listed; the plan asks for its size model by name."""
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"distill": {
+        "foreach": "${sr.gan_runs}", "do": {"cmd": "x", "outs": ["models/sr/${key}-small.keras"]}}}}))
     with pytest.raises(SrtwinsError, match="missing key 'sr.gan_runs'"):
         stagegraph.stages({"sr": {}}, tmp_path / "dvc.yaml")
     params = {"sr": {"gan_runs": {"srgan_x4": {"net": "srgan", "scale": 4, "generator": "srresnet_x4"}}}}
     (stage,) = stagegraph.stages(params, tmp_path / "dvc.yaml")
-    assert (stage.name, stage.outs) == ("train_gan@srgan_x4", (stagegraph.Out("models/sr/srgan_x4.keras", True),))
-    with pytest.raises(SrtwinsError, match="no size model for 'train_gan'"):
+    assert (stage.name, stage.outs) == ("distill@srgan_x4", (stagegraph.Out("models/sr/srgan_x4-small.keras", True),))
+    with pytest.raises(SrtwinsError, match="no size model for 'distill'"):
         budget.out_sizes(params, stage)
 
 
