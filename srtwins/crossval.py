@@ -44,6 +44,12 @@ def recipe(params):
     return r
 
 
+def check_devices(params, rec):
+    """Refuse the recipe's GPU switches on a machine whose backend sees no GPU (unless ``allow_cpu``)."""
+    devices.check(params, {"classify.recipe.mixed_precision": rec.mixed_precision,
+                           "classify.recipe.jit_compile": rec.jit_compile})
+
+
 def build_for(rec, input_shape, seed=0):
     """The recipe's classifier for one input shape (float32 output under mixed precision)."""
     return devices.float32_output(build(rec.model, input_shape, grid=rec.grid, augment=rec.augment, seed=seed))
@@ -52,7 +58,7 @@ def build_for(rec, input_shape, seed=0):
 def fit(x, y, rec, seed):
     """Train one classifier on uint8 images (scaled inside the model), holding out ``val_fraction`` for
     the validation curve. Returns (model, history dict, seconds)."""
-    devices.setup(seed, rec.mixed_precision)
+    devices.setup(seed, rec.mixed_precision, rec.jit_compile)
     order = np.random.default_rng(seed).permutation(len(y))
     n_val = max(1, round(rec.val_fraction * len(y)))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -94,5 +100,5 @@ def cross_validate(x, y, folds, seeds, rec, keep=None):
     mean_curves = {k: np.mean([c[k] for c in curves], axis=0) for k in curves[0]}
     summary = {"recipe": asdict(rec), "seeds": list(seeds), "folds": int(folds.max()) + 1,
                "models": len(curves), "input_shape": list(x.shape[1:]), "params": int(model.count_params()),
-               "train_seconds": round(seconds, 1)}
+               "train_seconds": round(seconds, 1), "compute": devices.describe(model, rec.jit_compile)}
     return probs, mean_curves, summary

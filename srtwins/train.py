@@ -10,8 +10,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from srtwins import SrtwinsError
+from srtwins import SrtwinsError, devices
 from srtwins.io import atomic_file, scratch_name
+from srtwins.params import get
 
 
 @keras.saving.register_keras_serializable(package="srtwins")
@@ -94,13 +95,25 @@ class NaNGuard(keras.callbacks.Callback):
             self.bad = f"epoch {epoch + 1}, {self.bad}"
 
 
+def check_devices(params, run):
+    """Refuse the run's GPU switches on a machine without a GPU (unless ``allow_cpu``), naming the key
+    where each switch is set (``sr.train`` or the net's override)."""
+    overrides = get(params, f"sr.nets.{run.net}.train", dict, default={})
+    where = lambda k: f"sr.nets.{run.net}.train.{k}" if k in overrides else f"sr.train.{k}"  # noqa: E731
+    devices.check(params, {where(k): run.train.get(k) for k in ("mixed_precision", "jit_compile")})
+
+
 def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, live=None,
         patience=5, reduce_lr_patience=2, jit_compile="auto", name="model"):
     """Train with early stopping, LR reduction and best-model checkpointing; save the best model atomically.
 
-    Raises SrtwinsError on a non-finite loss, before anything is written to ``out_path``.
+    Returns (stats with the compute record of devices.describe, the best model). Raises SrtwinsError on a
+    non-finite loss, before anything is written to ``out_path``.
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=jit_compile)
+    compute = devices.describe(model, jit_compile)
+    if compute["backend"] == "jax":
+        check_even_batches(train_data.batch_size, len(val_data[0]), compute["replicas"], name)
     folder, prefix = scratch_name(Path(out_path).with_suffix(".ckpt"))  # cleared if a killed run left it
     work = tempfile.mkdtemp(prefix=prefix, dir=folder)
     best = os.path.join(work, "best.keras")
@@ -126,7 +139,22 @@ def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, l
     finally:
         shutil.rmtree(work, ignore_errors=True)
     val = history.history.get("val_loss", [])
-    return {"epochs_run": len(val), "best_val_loss": float(np.nanmin(val)), "train_seconds": round(seconds, 1)}, trained
+    stats = {"epochs_run": len(val), "best_val_loss": float(np.nanmin(val)), "train_seconds": round(seconds, 1)}
+    return {**stats, "compute": compute}, trained
+
+
+VAL_BATCH = 32  # Keras's batch for validation arrays
+
+
+def check_even_batches(batch_size, val_patches, replicas, name):
+    """JAX shards every batch evenly over the replicas (TensorFlow splits uneven ones): refuse, before
+    training, batch sizes that would stop the run at its first validation."""
+    sizes = [("sr.train.batch_size", batch_size), ("sr.train.val_patches", min(val_patches, VAL_BATCH)),
+             ("sr.train.val_patches", val_patches % VAL_BATCH)]
+    for key, size in sizes:
+        if size % replicas:
+            raise SrtwinsError(f"{name}: '{key}' gives batches of {size}, which JAX cannot split over {replicas} "
+                               f"replicas (validation runs in batches of {VAL_BATCH}); use multiples of {replicas}")
 
 
 def save_model(model, path):
