@@ -181,15 +181,15 @@ def srresnet(scale, channels=3, n_blocks=16, n_feats=64, batch_norm=True, global
 
     ``batch_norm=False`` drops the batch norms (as EDSR did): short CPU budgets do not settle their statistics."""
     lr = _lr_input(channels)
-    norm = (lambda name: layers.BatchNormalization(name=name)) if batch_norm else (lambda name: layers.Identity(name=name))
+    norm = layers.BatchNormalization if batch_norm else layers.Identity
     head = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(conv(n_feats, 9, name="head")(lr))
     x = head
     for i in range(n_blocks):
-        y = norm(f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
+        y = norm(name=f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
         y = layers.PReLU(shared_axes=[1, 2], name=f"block{i + 1}_prelu")(y)
-        y = norm(f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
+        y = norm(name=f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
         x = layers.Add(name=f"block{i + 1}_add")([x, y])
-    x = norm("body_bn")(conv(n_feats, 3, name="body_conv")(x))
+    x = norm(name="body_bn")(conv(n_feats, 3, name="body_conv")(x))
     x = layers.Add(name="body_add")([head, x])
     tail_init = "zeros" if global_residual else "glorot_uniform"  # a residual net starts as exactly bicubic
     out = conv(channels, 9, kernel_initializer=tail_init, name="tail")(upsampler(x, scale, n_feats, "up", activation="prelu"))

@@ -23,6 +23,7 @@ def main():
     source = parser.parse_args().source
     study_arms = arms.source_arms(params, source)
     rec, seeds = crossval.recipe(params), arms.seeds(params)
+    crossval.check_devices(params, rec)
     scale = arms.study_scale(params)
     y = arm_inputs.labels()
     folds = stratified_folds(y, get(params, "classify.folds", int))

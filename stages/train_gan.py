@@ -16,7 +16,8 @@ from srtwins.params import load
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    run = srconfig.resolve(load(), parser.parse_args().run)
+    params = load()
+    run = srconfig.resolve(params, parser.parse_args().run)
     if not run.generator:
         raise SrtwinsError(f"params: {run.name} is not a GAN run (sr.gan_runs); train_sr trains it")
 
@@ -26,8 +27,9 @@ def main():
     from srtwins.infer import load_model
     from srtwins.perceptual import PerceptualLoss
 
+    train.check_devices(params, run)
     t, g = run.train, run.gan
-    devices.setup(t["seed"], t["mixed_precision"])
+    devices.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
     data, val, sizes = trainsets.patch_data(run, g["steps_per_epoch"])
     summary = {"net": run.net, "scale": run.scale, "generator": run.generator, **sizes}
     with Live(dir=str(paths.PLOTS / "train_sr" / run.name), dvcyaml=False, save_dvc_exp=False) as live:

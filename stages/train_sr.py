@@ -14,7 +14,8 @@ from srtwins.params import load
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    run = srconfig.resolve(load(), parser.parse_args().run)
+    params = load()
+    run = srconfig.resolve(params, parser.parse_args().run)
     if run.generator:
         raise SrtwinsError(f"params: {run.name} is a GAN run; train_gan trains it")
     nets.build(run.net, run.scale, **run.arch)  # fail fast on a bad net/scale/option, before loading data
@@ -23,8 +24,9 @@ def main():
 
     from srtwins import devices, train, trainsets
 
+    train.check_devices(params, run)
     t = run.train
-    devices.setup(t["seed"], t["mixed_precision"])
+    devices.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
     data, val, sizes = trainsets.patch_data(run, t["steps_per_epoch"])
     summary = {"net": run.net, "scale": run.scale, **sizes}
     spec = {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"]}
