@@ -75,6 +75,8 @@ class PerceptualLoss:
     def __init__(self, extractor, distance="mse", description=""):
         if distance not in DISTANCES:
             raise SrtwinsError(f"unknown perceptual distance {distance!r}; allowed: {', '.join(DISTANCES)}")
+        if extractor is not None:
+            extractor.trainable = False  # a fixed measure: no optimizer ever moves it
         self.extractor, self.distance, self.description = extractor, distance, description
 
     @classmethod

@@ -1,10 +1,20 @@
 """GAN and perceptual losses against the papers' formulas computed by hand; adversarial training on TF and JAX."""
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
 from srtwins import SrtwinsError, gan, train
 from srtwins.perceptual import VGG_MEAN_BGR, PerceptualLoss, feature_extractor, vgg_preprocess
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RTOL = 1e-5
 SRGAN_WEIGHTS = {"content": 1.0, "adversarial": 1e-3, "perceptual": 0.006, "tv": 2e-3}
@@ -96,9 +106,9 @@ def test_generator_and_discriminator_totals_by_hand(paper):
     upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(2)])
     extractor, features = _linear_extractor()
     critic, logits = _linear_critic()
-    model = gan.AdversarialSR(upsample, critic, train.PIXEL_LOSSES[pixel],
-                              PerceptualLoss(extractor, "mse" if paper == "srgan" else "l1"),
-                              weights=weights, relativistic=relativistic)
+    model = gan.adversarial_model(upsample, critic, train.PIXEL_LOSSES[pixel],
+                                  PerceptualLoss(extractor, "mse" if paper == "srgan" else "l1"),
+                                  weights=weights, relativistic=relativistic)
     g_loss, d_loss, parts = model.compute_losses(lr, hr, training=False)
 
     sr = lr.repeat(2, axis=1).repeat(2, axis=2).astype(np.float64)
@@ -165,20 +175,189 @@ def test_vgg_fallback_is_declared_and_loss_is_usable(capsys):
     assert float(loss(x, x)) == 0.0 and float(loss(x, 1 - x)) > 0
 
 
-@pytest.mark.parametrize("relativistic", [False, True])
-def test_gan_step_updates_both_nets_and_logs_losses(relativistic):
-    from srtwins import devices, nets, patches
-    from tests.test_train import _pairs
 
-    devices.setup(0)
-    data = patches.PatchDataset(_pairs(), 2, 8, 4, 2, seed=0)
-    gen = nets.build("srresnet", 2, n_blocks=1, n_feats=8)
-    disc = nets.discriminator(n_feats=4)
-    before_g, before_d = gen.get_weights()[0].copy(), disc.get_weights()[0].copy()
-    model = gan.AdversarialSR(gen, disc, train.PIXEL_LOSSES["mse"], None,
-                              weights={**SRGAN_WEIGHTS, "perceptual": 0.0}, relativistic=relativistic)
-    model.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
-    history = model.fit(data, epochs=1, verbose=0).history
-    assert {"loss", "d_loss", "content", "adversarial", "tv", "perceptual"} <= set(history)
-    assert not np.array_equal(before_g, gen.get_weights()[0])
-    assert not np.array_equal(before_d, disc.get_weights()[0])
+
+# --------------------------------------------------------------------------- adversarial training
+class _Recorder:
+    """Stands in for a dvclive Live: keeps what LiveLogger logs."""
+
+    def __init__(self):
+        self.metrics, self.steps = {}, 0
+
+    def log_metric(self, key, value):
+        self.metrics.setdefault(key, []).append(value)
+
+    def next_step(self):
+        self.steps += 1
+
+
+def _kernels(net):
+    """Every conv/dense kernel (biases can be exactly idle: RaGAN's logit bias cancels in C(a) - E[C(b)])."""
+    return [v.numpy() for v in net.trainable_weights if v.path.endswith("kernel")]
+
+
+def _changed_and_finite(before, after):
+    return (all(not np.array_equal(b, a) for b, a in zip(before, after)),
+            all(np.isfinite(a).all() for a in after))
+
+
+def _pairs(n=4, size=32):
+    """Random LR/HR image pairs (2x2 means): the GAN step needs pixels, not a faithful degradation."""
+    from srtwins import patches
+
+    hrs = np.random.default_rng(0).integers(0, 256, (n, size, size, 3)).astype(np.uint8)
+    lrs = hrs.reshape(n, size // 2, 2, size // 2, 2, 3).mean(axis=(2, 4)).astype(np.uint8)
+    return patches.make_pairs(list(hrs), list(lrs), 2)
+
+
+def _replicas(variable):
+    """How many devices hold a copy of ``variable`` (MirroredStrategy or a JAX sharding)."""
+    if keras.backend.backend() == "jax":
+        return len(variable.value.sharding.device_set)
+    import tensorflow as tf
+
+    return len(tf.distribute.get_strategy().experimental_local_results(variable.value))
+
+
+def _reload(model, folder, x):
+    """Save with train.save_model, load in safe mode: (same outputs, warnings raised while loading)."""
+    path = Path(folder) / "generator.keras"
+    train.save_model(model, path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = keras.saving.load_model(path, safe_mode=True)
+    same = np.allclose(keras.ops.convert_to_numpy(again(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-3)
+    return bool(same), [str(w.message) for w in caught]
+
+
+def train_case(relativistic, mixed, parallel=None, jit="auto", reload_in=None):
+    """Six adversarial steps of a tiny SRResNet against a tiny discriminator, in ``parallel`` (a distribution
+    scope) if given; a JSON-able report. Six, not two: dynamic loss scaling starts at 2**15 and skips
+    the first float16 steps whose gradients overflow, halving the scale each time."""
+    from srtwins import nets, patches
+
+    keras.utils.set_random_seed(0)
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+    try:
+        with parallel or contextlib.nullcontext():
+            pairs = _pairs()
+            data, val = patches.PatchDataset(pairs, 2, 8, 4, 6, seed=0), patches.fixed_set(pairs, 4, 8, 2, seed=0)
+            gen = nets.build("srresnet", 2, n_blocks=1, n_feats=8)  # float16 output under mixed precision
+            disc = nets.discriminator(n_feats=4)
+            weights, pixel = (ESRGAN_WEIGHTS, "l1") if relativistic else ({**SRGAN_WEIGHTS, "perceptual": 0.1}, "mse")
+            before, replicas, live = (_kernels(gen), _kernels(disc)), _replicas(gen.trainable_weights[0]), _Recorder()
+            stats, trained = gan.fit_adversarial(
+                gen, disc, data, val, content_loss=train.PIXEL_LOSSES[pixel],
+                perceptual=PerceptualLoss(_linear_extractor()[0], pixel), weights=weights,
+                relativistic=relativistic, epochs=1, learning_rate=1e-3, live=live, jit_compile=jit, name="toy")
+        (g_changed, g_finite), (d_changed, d_finite) = (_changed_and_finite(b, _kernels(net))
+                                                        for b, net in zip(before, (gen, disc)))
+        reloads, load_warnings = _reload(trained, reload_in, val[0][:2]) if reload_in else (None, [])
+        return {"replicas": replicas, "g_changed": g_changed, "g_finite": g_finite, "d_changed": d_changed,
+                "d_finite": d_finite, "logged": sorted(live.metrics), "epochs_logged": live.steps, "stats": stats,
+                "reloads": reloads, "load_warnings": load_warnings}
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+TRAIN_TERMS = {"loss", "d_loss", *gan.TERMS}
+
+
+def _check_case(report, replicas=1, jit_compile=None):
+    assert report["replicas"] == replicas
+    assert report["g_changed"] and report["d_changed"], "every kernel of both nets moves"
+    assert report["g_finite"] and report["d_finite"]
+    expected = TRAIN_TERMS | {f"val_{k}" for k in TRAIN_TERMS} | {"learning_rate"}
+    assert set(report["logged"]) == expected and report["epochs_logged"] == 1
+    assert report["stats"]["epochs_run"] == 1 and np.isfinite(report["stats"]["last_epoch"]["loss"])
+    assert jit_compile is None or report["stats"]["jit_compile"] == jit_compile
+    assert report["reloads"] in (None, True) and not report["load_warnings"]
+
+
+def replica_cases(cases, folder):
+    """In a fresh process: split the CPU into two devices, then ``train_case(**case)`` for each case, in
+    MirroredStrategy (TF) or DataParallel (JAX) where ``case["parallel"]``; the first case saves and reloads."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        parallel = lambda: tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope()  # noqa: E731
+    else:
+        parallel = lambda: keras.distribution.DataParallel().scope()  # noqa: E731
+    return [train_case(**{**case, "parallel": parallel() if case["parallel"] else None,
+                          "reload_in": folder if i == 0 else None}) for i, case in enumerate(cases)]
+
+
+FRESH_CASES = {  # each backend meets both GANs and both precisions; the in-process test adds TF float32 SRGAN
+    "tensorflow": [{"relativistic": True, "mixed": True, "parallel": False, "jit": True},
+                   {"relativistic": False, "mixed": True, "parallel": True, "jit": False}],
+    "jax": [{"relativistic": False, "mixed": True, "parallel": True, "jit": True},
+            {"relativistic": True, "mixed": False, "parallel": False, "jit": True}],
+}
+
+
+@pytest.fixture(scope="module")
+def fresh_reports(tmp_path_factory):
+    """``replica_cases`` per backend, each in its own process (a process fixes its backend and device count
+    at start-up); the two run side by side."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT),  # LLVM at -O0: XLA compiles these tiny steps 3x faster
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"}
+    code = ("import json, sys; from tests.test_gan import replica_cases; "
+            "print('REPORT', json.dumps(replica_cases(json.loads(sys.argv[1]), sys.argv[2])))")
+    running = {backend: subprocess.Popen(
+        [sys.executable, "-c", code, json.dumps(cases), str(tmp_path_factory.mktemp(backend))], cwd=ROOT,
+        env={**env, "KERAS_BACKEND": backend}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for backend, cases in FRESH_CASES.items()}
+    reports = {}
+    for backend, process in running.items():
+        out, err = process.communicate(timeout=600)
+        lines = [line for line in out.splitlines() if line.startswith("REPORT ")]
+        reports[backend] = json.loads(lines[-1][len("REPORT "):]) if process.returncode == 0 and lines else err[-3000:]
+    return reports
+
+
+def test_adversarial_training_on_tensorflow(tmp_path):
+    _check_case(train_case(False, False, reload_in=tmp_path))
+
+
+def test_adversarial_training_on_tensorflow_with_xla_and_on_two_replicas(fresh_reports):
+    """XLA on one device (op determinism, which turns XLA off, is never enabled in that process); two
+    replicas without XLA, which TensorFlow refuses on logical CPU devices (it works on GPUs)."""
+    xla, mirrored = fresh_reports["tensorflow"]
+    _check_case(xla, jit_compile=True)
+    _check_case(mirrored, replicas=2, jit_compile=False)
+
+
+def test_adversarial_training_on_jax_and_with_jax_data_parallel(fresh_reports):
+    parallel, single = fresh_reports["jax"]
+    _check_case(parallel, replicas=2, jit_compile=True)
+    _check_case(single, jit_compile=True)
+
+
+def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
+    """Tiny nets (an upsampling generator, a linear critic): only the NaN guard is under test."""
+    from srtwins import patches
+
+    pairs = _pairs()
+    upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1),
+                                 keras.layers.UpSampling2D(2)])
+    nan_content = lambda y, p: train.mse(y, p) * np.nan  # noqa: E731
+    with pytest.raises(SrtwinsError, match="toy: adversarial training stopped, loss became NaN/inf at epoch 1, batch 0"):
+        gan.fit_adversarial(upsample, _linear_critic()[0], patches.PatchDataset(pairs, 2, 8, 4, 2, seed=0),
+                            patches.fixed_set(pairs, 4, 8, 2, seed=0), content_loss=nan_content, perceptual=None,
+                            weights={"content": 1.0, "adversarial": 1e-3}, relativistic=False, epochs=2,
+                            learning_rate=1e-3, name="toy")
+
+
+def test_mixed_precision_gives_each_net_its_own_loss_scale():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = gan.adversarial_model(_linear_critic()[0], _linear_critic()[0], train.mse, None,
+                                      {"content": 1.0}, relativistic=False)
+        model.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.optimizer.dynamic_scale is not model.d_optimizer.dynamic_scale
