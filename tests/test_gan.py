@@ -50,19 +50,14 @@ def _linear_critic(seed=2):
     return model, lambda x: x.mean(axis=(1, 2)) @ w + b
 
 
-def _log_sigmoid(z):
-    return -np.logaddexp(0.0, -z)
-
-
 def _np_adversarial(real, fake, relativistic):
-    """The papers' formulas with D = sigmoid(C), in float64."""
+    """The papers' formulas, literally: D = sigmoid(C), D_Ra(a, b) = sigmoid(C(a) - E[C(b)]); float64."""
+    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     if relativistic:
-        d_real, d_fake = real - fake.mean(), fake - real.mean()  # D_Ra(x_r, x_f), D_Ra(x_f, x_r) before the sigmoid
-        d_loss = -_log_sigmoid(d_real).mean() - np.log1p(-1 / (1 + np.exp(-d_fake))).mean()
-        g_loss = -np.log1p(-1 / (1 + np.exp(-d_real))).mean() - _log_sigmoid(d_fake).mean()
-        return d_loss, g_loss
-    d_loss = -_log_sigmoid(real).mean() - np.log1p(-1 / (1 + np.exp(-fake))).mean()
-    return d_loss, -_log_sigmoid(fake).mean()
+        d_rf, d_fr = sigmoid(real - fake.mean()), sigmoid(fake - real.mean())  # D_Ra(x_r, x_f), D_Ra(x_f, x_r)
+        return (-np.log(d_rf).mean() - np.log(1 - d_fr).mean(), -np.log(1 - d_rf).mean() - np.log(d_fr).mean())
+    d_real, d_fake = sigmoid(real), sigmoid(fake)
+    return -np.log(d_real).mean() - np.log(1 - d_fake).mean(), -np.log(d_fake).mean()
 
 
 def test_vgg_preprocess_is_caffe_style_as_keras_vgg19_expects():
@@ -173,8 +168,6 @@ def test_vgg_fallback_is_declared_and_loss_is_usable(capsys):
     loss = PerceptualLoss(extractor)
     x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
     assert float(loss(x, x)) == 0.0 and float(loss(x, 1 - x)) > 0
-
-
 
 
 # --------------------------------------------------------------------------- adversarial training
@@ -343,7 +336,8 @@ def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
     upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1),
                                  keras.layers.UpSampling2D(2)])
     nan_content = lambda y, p: train.mse(y, p) * np.nan  # noqa: E731
-    with pytest.raises(SrtwinsError, match="toy: adversarial training stopped, loss became NaN/inf at epoch 1, batch 0"):
+    stopped = "toy: adversarial training stopped, loss became NaN/inf at epoch 1, batch 0; no model written"
+    with pytest.raises(SrtwinsError, match=stopped):
         gan.fit_adversarial(upsample, _linear_critic()[0], patches.PatchDataset(pairs, 2, 8, 4, 2, seed=0),
                             patches.fixed_set(pairs, 4, 8, 2, seed=0), content_loss=nan_content, perceptual=None,
                             weights={"content": 1.0, "adversarial": 1e-3}, relativistic=False, epochs=2,
