@@ -2,10 +2,9 @@ import numpy as np
 import pytest
 from keras import ops
 
-from srtwins import SrtwinsError, devices, gan, nets, patches, train
+from srtwins import SrtwinsError, devices, nets, patches, train
 from srtwins.infer import load_model
 from srtwins.imresize import degrade
-from srtwins.perceptual import PerceptualLoss, feature_extractor
 
 
 def _pairs(n=4, size=40, scale=2, seed=0):
@@ -80,35 +79,3 @@ def test_trained_model_saves_and_loads_compiled_in_safe_mode_without_warnings(tm
     train.save_model(model, tmp_path / "again.keras")
     keras.saving.load_model(tmp_path / "again.keras", safe_mode=True)
     assert not [str(w.message) for w in recwarn.list if "lambda" in str(w.message).lower() or "Lambda" in str(w.message)]
-
-
-def test_missing_vgg_weights_file_is_an_error(tmp_path):
-    with pytest.raises(SrtwinsError, match="perceptual.vgg_weights: file .*nope.h5 not found"):
-        feature_extractor(tmp_path / "nope.h5")
-
-
-def test_vgg_fallback_is_declared_and_loss_is_usable(capsys):
-    extractor, description = feature_extractor("none", layer="block2_conv2", seed=0)
-    assert "fallback" in description and "fallback" in capsys.readouterr().out
-    loss = PerceptualLoss(extractor)
-    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
-    assert float(loss(x, x)) == 0.0 and float(loss(x, 1 - x)) > 0
-
-
-@pytest.mark.parametrize("relativistic", [False, True])
-def test_gan_step_updates_both_nets_and_logs_losses(relativistic):
-    devices.setup(0)
-    pairs = _pairs()
-    data = patches.PatchDataset(pairs, 2, 8, 4, 2, seed=0)
-    gen = nets.build("srresnet", 2, n_blocks=1, n_feats=8)
-    disc = nets.discriminator(n_feats=4)
-    before_g, before_d = gen.get_weights()[0].copy(), disc.get_weights()[0].copy()
-    model = gan.AdversarialSR(gen, disc, train.PIXEL_LOSSES["mse"], weights={"perceptual": 0.0, "tv": 1e-4},
-                              relativistic=relativistic)
-    import keras
-
-    model.compile(keras.optimizers.Adam(1e-4), keras.optimizers.Adam(1e-4))
-    history = model.fit(data, epochs=1, verbose=0).history
-    assert {"loss", "d_loss", "content", "adversarial", "tv", "perceptual"} <= set(history)
-    assert not np.array_equal(before_g, gen.get_weights()[0])
-    assert not np.array_equal(before_d, disc.get_weights()[0])
