@@ -85,11 +85,29 @@ def _mirrored(names):
 
 
 def float32_output(model):
-    """Under mixed precision, cast the output back to float32 for a stable loss."""
-    if keras.mixed_precision.global_policy().name == "float32":
+    """Under mixed precision, cast the output back to float32 for a stable loss (once: a model saved so keeps it)."""
+    if keras.mixed_precision.global_policy().name == "float32" or model.layers[-1].name == "to_float32":
         return model
     out = keras.layers.Activation("linear", dtype="float32", name="to_float32")(model.output)
     return keras.Model(model.input, out, name=model.name)
+
+
+def under_policy(model):
+    """A copy of a loaded model whose layers compute in the global dtype policy, with its weights.
+
+    A saved model keeps the policy it was trained with: a float32-trained generator fine-tuned under
+    mixed precision would otherwise stay float32. The float32 output cast is kept as it is."""
+    policy = keras.mixed_precision.global_policy()
+    if all(l.dtype_policy.name == policy.name for l in model.layers if l.name != "to_float32"):
+        return model
+
+    def clone(layer):
+        config = layer.get_config()
+        return layer.__class__.from_config(config if layer.name == "to_float32" else {**config, "dtype": policy})
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def describe(model, jit_compile):

@@ -10,7 +10,7 @@ import time
 import keras
 from keras import ops
 
-from srtwins import SrtwinsError
+from srtwins import SrtwinsError, devices
 from srtwins.train import LiveLogger, NaNGuard
 
 TERMS = ("content", "adversarial", "perceptual", "tv")
@@ -220,4 +220,4 @@ def fit_adversarial(generator, discriminator, data, val, *, content_loss, percep
                            "no model written")
     last = {key: float(values[-1]) for key, values in history.items()}
     return {"epochs_run": len(history["loss"]), "train_seconds": round(time.perf_counter() - start, 1),
-            "jit_compile": bool(model.jit_compile), "last_epoch": last}, generator
+            "compute": devices.describe(model, jit_compile), "last_epoch": last}, generator

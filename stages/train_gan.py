@@ -34,7 +34,7 @@ def main():
     summary = {"net": run.net, "scale": run.scale, "generator": run.generator, **sizes}
     with Live(dir=str(paths.PLOTS / "train_sr" / run.name), dvcyaml=False, save_dvc_exp=False) as live:
         with devices.distribution_scope():
-            generator = devices.float32_output(load_model(paths.sr_model(run.generator)))
+            generator = devices.float32_output(devices.under_policy(load_model(paths.sr_model(run.generator))))
             spec = run.spec.gan
             perceptual = PerceptualLoss.from_spec(
                 {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"], "layer": spec.vgg_layer,
@@ -44,7 +44,7 @@ def main():
                 generator, nets.build_discriminator(**g.get("discriminator", {})), data, val,
                 content_loss=train.PIXEL_LOSSES[t["loss"]], perceptual=perceptual, weights=g["weights"],
                 relativistic=spec.relativistic, epochs=g["epochs"], learning_rate=g["learning_rate"], live=live,
-                name=run.name)
+                jit_compile=t.get("jit_compile", "auto"), name=run.name)
     train.save_model(generator, paths.sr_model(run.name))
     write_json(paths.sr_summary(run.name), summary)
     print(json.dumps(summary))

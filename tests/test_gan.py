@@ -263,7 +263,8 @@ def _check_case(report, replicas=1, jit_compile=None):
     expected = TRAIN_TERMS | {f"val_{k}" for k in TRAIN_TERMS} | {"learning_rate"}
     assert set(report["logged"]) == expected and report["epochs_logged"] == 1
     assert report["stats"]["epochs_run"] == 1 and np.isfinite(report["stats"]["last_epoch"]["loss"])
-    assert jit_compile is None or report["stats"]["jit_compile"] == jit_compile
+    assert jit_compile is None or report["stats"]["compute"]["xla"] == jit_compile
+    assert report["stats"]["compute"]["replicas"] == replicas
     assert report["reloads"] in (None, True) and not report["load_warnings"]
 
 
@@ -355,3 +356,25 @@ def test_mixed_precision_gives_each_net_its_own_loss_scale():
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
     assert model.optimizer.dynamic_scale is not model.d_optimizer.dynamic_scale
+
+
+def test_a_loaded_generator_computes_in_the_current_policy(tmp_path):
+    """A float32-trained model fine-tuned under mixed precision is rebuilt to compute in float16, weights kept."""
+    import keras
+
+    from srtwins import devices, nets
+    from srtwins.infer import load_model
+    from srtwins.train import save_model
+
+    devices.setup(0)
+    model = nets.build("srresnet", 2, n_blocks=1, n_feats=8, global_residual=True)
+    save_model(model, tmp_path / "g.keras")
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        loaded = devices.float32_output(devices.under_policy(load_model(tmp_path / "g.keras")))
+        assert {l.dtype_policy.name for l in loaded.layers[1:-1]} == {"mixed_float16"}
+        assert loaded.layers[-1].name == "to_float32" and loaded.output.dtype == "float32"
+        assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
+        assert devices.float32_output(loaded) is loaded
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -1,4 +1,5 @@
 """Twin-study pieces: statistics, arms, streamed super-resolution, and their bad input."""
+import re
 import resource
 
 import numpy as np
@@ -228,6 +229,42 @@ def test_sr_param_errors_name_where_the_value_was_set():
     with pytest.raises(SrtwinsError, match=r"'sr\.nets\.srcnn\.train\.epochs' = 0 must be >= 1"):
         srconfig.resolve(params, "srcnn_x2")
     params = _params()
-    params["sr"]["train"]["data"] = ["t91", "div2k"]
-    with pytest.raises(SrtwinsError, match=r"'sr\.train\.data\[1\]' = 'div2k' is not allowed"):
+    params["sr"]["train"]["data"] = ["t91", "imagenet"]
+    with pytest.raises(SrtwinsError, match=r"'sr\.train\.data\[1\]' = 'imagenet' is not allowed"):
         srconfig.resolve(params, "srcnn_x2")
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"generator": "srresnet_x3"}, "'sr.gan_runs.srgan_x2.generator' = 'srresnet_x3' is not in sr.runs"),
+    ({"generator": "srcnn_x2"}, "'srcnn_x2' does not train srresnet"),
+    ({"scale": 3}, "'srresnet_x2' is not at x3"),
+])
+def test_a_gan_run_needs_its_generator_run_at_its_scale(change, needle):
+    from srtwins import srconfig
+
+    params = _params()
+    params["sr"]["gan_runs"]["srgan_x2"].update(change)
+    with pytest.raises(SrtwinsError, match=re.escape(needle)):
+        srconfig.resolve(params, "srgan_x2")
+
+
+@pytest.mark.parametrize("weight, needle", [(-0.1, "must be >= 0"), (float("nan"), "must be a finite number"),
+                                            ("high", "must be an integer or a number")])
+def test_gan_loss_weights_are_finite_and_non_negative(weight, needle):
+    from srtwins import srconfig
+
+    params = _params()
+    params["sr"]["nets"]["srgan"]["gan"]["weights"]["adversarial"] = weight
+    with pytest.raises(SrtwinsError, match=re.escape(needle)):
+        srconfig.resolve(params, "srgan_x2")
+
+
+def test_gan_nets_live_in_gan_runs_and_pixel_nets_in_runs():
+    from srtwins import srconfig
+
+    params = _params()
+    params["sr"]["runs"]["srgan_x2"] = {"net": "srgan", "scale": 2}
+    del params["sr"]["gan_runs"]["srgan_x2"]
+    with pytest.raises(SrtwinsError, match="'sr.runs.srgan_x2.net' = 'srgan' belongs in sr.gan_runs"):
+        srconfig.resolve(params, "srgan_x2")
+    assert srconfig.resolve(_params(), "srgan_x2").arch == srconfig.resolve(_params(), "srresnet_x2").arch
