@@ -103,6 +103,8 @@ def classify_tables(cls):
 def stability_section(stability, cls):
     """What the perturbed rerun (scripts/verdict_stability.py) showed, or that it is stale for these verdicts."""
     head = "### Do the verdicts survive another machine? (`metrics/stability.json`)"
+    if "twins" not in stability:
+        return f"{head}\n\nNot yet checked for these verdicts: run `python scripts/verdict_stability.py`."
     current = {k: t["verdict"] for k, t in cls["twins"].items()}
     if {k: t["reference"] for k, t in stability["twins"].items()} != current:
         return f"{head}\n\nStale: the verdicts changed since the check; rerun `python scripts/verdict_stability.py`."

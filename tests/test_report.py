@@ -45,6 +45,7 @@ def test_stability_note_and_when_it_is_stale():
     assert "verdict table identical" in text and "0.40 points" in text
     stability["twins"]["sr-espcn_vs_lr"]["reference"] = "no significant difference"
     assert "Stale" in report.stability_section(stability, CLS)
+    assert "Not yet checked" in report.stability_section({"status": "not run"}, CLS)
 
 
 def test_report_stage_names_a_metrics_file_that_is_not_json(tmp_path):
