@@ -54,8 +54,9 @@ class QuietTensorFlow(importlib.abc.MetaPathFinder):
 
 
 def install():
-    """Quiet the start-up logs unless the user chose a TF_CPP_MIN_LOG_LEVEL."""
-    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    """Quiet the start-up logs unless the user chose a TF_CPP_MIN_LOG_LEVEL (one set here is passed on to
+    child processes, marked so that they quiet theirs too)."""
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ or os.environ.get("SRTWINS_QUIET") == "1":
+        os.environ.update(TF_CPP_MIN_LOG_LEVEL="3", SRTWINS_QUIET="1")
         if "tensorflow" not in sys.modules:
             sys.meta_path.insert(0, QuietTensorFlow())

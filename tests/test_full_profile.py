@@ -4,6 +4,7 @@ Every net, scale, GAN run, arm, fold and seed count, hr_sr, mixed precision and 
 patches, widths and depths are shrunk so it runs on 2 CPU cores, and the data comes from the mirror (the
 profile downloads the full CIFAR-10 and DIV2K, which the mirror does not hold)."""
 import json
+import os
 import shutil
 
 import pytest
@@ -14,7 +15,11 @@ from tests.conftest import ROOT
 from tests.helpers import override
 from tests.test_e2e import _sh, _tiny_repo
 
-pytestmark = pytest.mark.slow
+# Too long for CI beside the rest of the suite (measured: its first 40 of 75 stages took 30 minutes on 2
+# loaded cores, before the 225 classifiers): it runs when SRTWINS_FULL_PROFILE=1 is set.
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.environ.get("SRTWINS_FULL_PROFILE") != "1",
+                                                   reason="the shrunk full profile takes over half an hour on 2 cores; "
+                                                          "set SRTWINS_FULL_PROFILE=1 to run it")]
 
 SHRINK = {
     "epochs": 1,
