@@ -11,9 +11,8 @@ import keras
 from keras import ops
 
 from srtwins import SrtwinsError, devices
+from srtwins.nets import GAN_TERMS
 from srtwins.train import LiveLogger, NaNGuard
-
-TERMS = ("content", "adversarial", "perceptual", "tv")
 
 
 def adversarial_losses(real, fake, relativistic):
@@ -44,10 +43,10 @@ def total_variation(x):
 
 def check_weights(weights):
     """The generator loss weights with every term named (a term left out weighs 0); unknown terms are errors."""
-    unknown = set(weights) - set(TERMS)
+    unknown = set(weights) - set(GAN_TERMS)
     if unknown:
-        raise SrtwinsError(f"gan weights: unknown terms {', '.join(sorted(unknown))}; known: {', '.join(TERMS)}")
-    return {term: float(weights.get(term, 0.0)) for term in TERMS}
+        raise SrtwinsError(f"gan weights: unknown terms {', '.join(sorted(unknown))}; known: {', '.join(GAN_TERMS)}")
+    return {term: float(weights.get(term, 0.0)) for term in GAN_TERMS}
 
 
 class _Adversarial(keras.Model):
@@ -62,7 +61,7 @@ class _Adversarial(keras.Model):
         if self.w["perceptual"] and perceptual is None:
             raise SrtwinsError("gan weights.perceptual > 0 needs a perceptual feature extractor")
         self.relativistic = relativistic
-        self.trackers = [keras.metrics.Mean(name=name) for name in ("loss", "d_loss", *TERMS)]
+        self.trackers = [keras.metrics.Mean(name=name) for name in ("loss", "d_loss", *GAN_TERMS)]
 
     @property
     def metrics(self):
@@ -91,7 +90,7 @@ class _Adversarial(keras.Model):
         parts = {"content": ops.cast(self.content_loss(hr, sr), "float32"), "adversarial": adversarial,
                  "perceptual": self.perceptual(hr, sr) if self.w["perceptual"] else ops.zeros(()),
                  "tv": total_variation(sr)}
-        g_loss = sum(self.w[k] * parts[k] for k in TERMS)
+        g_loss = sum(self.w[k] * parts[k] for k in GAN_TERMS)
         return g_loss, d_loss, parts
 
     def log(self, g_loss, d_loss, parts):

@@ -176,20 +176,17 @@ def edsr(scale, channels=3, n_blocks=16, n_feats=64, res_scale=1.0, global_resid
 
 
 # --------------------------------------------------------------------------- SRResNet (SRGAN generator)
-def srresnet(scale, channels=3, n_blocks=16, n_feats=64, batch_norm=True, global_residual=False):
-    """SRResNet (Ledig et al. 2017): 9x9 head, residual blocks with batch-norm and PReLU, shuffle x2 stages.
-
-    ``batch_norm=False`` drops the batch norms (as EDSR did): short CPU budgets do not settle their statistics."""
+def srresnet(scale, channels=3, n_blocks=16, n_feats=64, global_residual=False):
+    """SRResNet (Ledig et al. 2017): 9x9 head, residual blocks with batch-norm and PReLU, shuffle x2 stages."""
     lr = _lr_input(channels)
-    norm = layers.BatchNormalization if batch_norm else layers.Identity
     head = layers.PReLU(shared_axes=[1, 2], name="head_prelu")(conv(n_feats, 9, name="head")(lr))
     x = head
     for i in range(n_blocks):
-        y = norm(name=f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
+        y = layers.BatchNormalization(name=f"block{i + 1}_bn1")(conv(n_feats, 3, name=f"block{i + 1}_conv1")(x))
         y = layers.PReLU(shared_axes=[1, 2], name=f"block{i + 1}_prelu")(y)
-        y = norm(name=f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
+        y = layers.BatchNormalization(name=f"block{i + 1}_bn2")(conv(n_feats, 3, name=f"block{i + 1}_conv2")(y))
         x = layers.Add(name=f"block{i + 1}_add")([x, y])
-    x = norm(name="body_bn")(conv(n_feats, 3, name="body_conv")(x))
+    x = layers.BatchNormalization(name="body_bn")(conv(n_feats, 3, name="body_conv")(x))
     x = layers.Add(name="body_add")([head, x])
     tail_init = "zeros" if global_residual else "glorot_uniform"  # a residual net starts as exactly bicubic
     out = conv(channels, 9, kernel_initializer=tail_init, name="tail")(upsampler(x, scale, n_feats, "up", activation="prelu"))
@@ -251,6 +248,9 @@ def build_discriminator(**options):
         return discriminator(**options)
     except TypeError as e:
         raise SrtwinsError(f"discriminator: bad option ({e})") from None
+
+
+GAN_TERMS = ("content", "adversarial", "perceptual", "tv")  # the generator loss terms a GAN net weighs
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from srtwins import SrtwinsError
 from srtwins.params import SCALES, get, get_list, run_table
-from srtwins.nets import SPECS, NetSpec
+from srtwins.nets import GAN_TERMS, SPECS, NetSpec
 
 DATA_SOURCES = ("t91", "cifar10", "div2k")  # srtwins/trainsets.py loads each
 
@@ -60,9 +60,6 @@ def resolve(params, run):
     return Run(run, net, SPECS[net], scale, arch, train, gan, perceptual, generator)
 
 
-GAN_WEIGHTS = ("content", "adversarial", "perceptual", "tv")
-
-
 def _gan_block(params, net):
     """sr.nets.<net>.gan validated: epochs, steps, learning rate, and finite, non-negative loss weights."""
     key = f"sr.nets.{net}.gan"
@@ -71,8 +68,8 @@ def _gan_block(params, net):
     get(params, f"{key}.learning_rate", (int, float), minimum=1e-12)
     get(params, f"{key}.discriminator", dict, default={})
     for k in get(params, f"{key}.weights", dict):
-        if k not in GAN_WEIGHTS:
-            raise SrtwinsError(f"params: '{key}.weights.{k}' is not a loss term; terms: {', '.join(GAN_WEIGHTS)}")
+        if k not in GAN_TERMS:
+            raise SrtwinsError(f"params: '{key}.weights.{k}' is not a loss term; terms: {', '.join(GAN_TERMS)}")
         if not math.isfinite(get(params, f"{key}.weights.{k}", (int, float), minimum=0)):
             raise SrtwinsError(f"params: '{key}.weights.{k}' must be a finite number")
     return get(params, key, dict)

@@ -50,19 +50,18 @@ def _div2k(scale):
     return hr, lr, stems
 
 
-def split(pairs, names, fraction, seed):
-    """(train pairs, train names, val pairs, val names): whole images held out, seeded."""
+def split(pairs, fraction, seed):
+    """(train pairs, val pairs): whole images held out, seeded."""
     order = np.random.default_rng(seed).permutation(len(pairs))
     n_val = max(1, round(fraction * len(pairs)))
-    val, train = order[:n_val], order[n_val:]
-    return [pairs[i] for i in train], [names[i] for i in train], [pairs[i] for i in val], [names[i] for i in val]
+    return [pairs[i] for i in order[n_val:]], [pairs[i] for i in order[:n_val]]
 
 
 def patch_data(run, steps_per_epoch):
     """(training PatchDataset, fixed validation patches, summary) of a resolved run's ``train`` recipe."""
     t = run.train
     pairs, names = load_pairs(t["data"], run.scale)
-    tr_pairs, _, va_pairs, _ = split(pairs, names, t["val_fraction"], t["seed"])
+    tr_pairs, va_pairs = split(pairs, t["val_fraction"], t["seed"])
     check_patch_size(pairs, t["lr_patch"], names)
     data = PatchDataset(tr_pairs, run.scale, t["lr_patch"], t["batch_size"], steps_per_epoch, t["seed"])
     val = fixed_set(va_pairs, t["val_patches"], t["lr_patch"], run.scale, t["seed"])

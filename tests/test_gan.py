@@ -253,7 +253,7 @@ def train_case(relativistic, mixed, parallel=None, jit="auto", reload_in=None):
         keras.mixed_precision.set_global_policy("float32")
 
 
-TRAIN_TERMS = {"loss", "d_loss", *gan.TERMS}
+TRAIN_TERMS = {"loss", "d_loss", *gan.GAN_TERMS}
 
 
 def _check_case(report, replicas=1, jit_compile=None):
