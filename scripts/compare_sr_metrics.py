@@ -1,11 +1,20 @@
-"""Which cells of metrics/sr.json differ from those at a git revision (bit for bit), by dataset.
+"""Which cells of metrics/sr.json differ (bit for bit) from what a git revision gives, by dataset.
 
-Shows that a refactor left the SR numbers unchanged:  python scripts/compare_sr_metrics.py <revision>
+Shows that a refactor left the SR numbers unchanged:
+    python scripts/compare_sr_metrics.py <revision>           # against the revision's committed metrics
+    python scripts/compare_sr_metrics.py <revision> --rerun   # runs the revision's pipeline up to `evaluate`
+                                                              # here, in a scratch git worktree, and compares
+Committed metrics may come from another machine (SR PSNR drifts by up to 0.1 dB between CPUs); --rerun
+compares on this one. Only the cells both sides have are compared; the exit status is 1 if any differs.
 """
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cells(report):
@@ -13,16 +22,42 @@ def cells(report):
             for m, scores in by_m.items() for k, v in scores.items()}
 
 
-def main(revision):
-    old = cells(json.loads(subprocess.run(["git", "show", f"{revision}:metrics/sr.json"], capture_output=True,
-                                          text=True, check=True).stdout))
-    new = cells(json.loads(Path("metrics/sr.json").read_text()))
-    for dataset in sorted({key[0] for key in old | new}):
-        keys = [k for k in old.keys() | new.keys() if k[0] == dataset]
-        changed = [k for k in keys if old.get(k) != new.get(k)]
-        print(f"{dataset}: {len(changed)} of {len(keys)} cells differ")
-    return 0
+def committed(revision):
+    """metrics/sr.json as committed at the revision."""
+    shown = subprocess.run(["git", "show", f"{revision}:metrics/sr.json"], cwd=ROOT, capture_output=True,
+                           text=True, check=True)
+    return json.loads(shown.stdout)
+
+
+def rerun(revision):
+    """metrics/sr.json from running the revision's own code and params here, with an empty DVC cache."""
+    mirror = os.environ.get("SRTWINS_MIRROR", str((ROOT / "../shared/datasets").resolve()))
+    with tempfile.TemporaryDirectory(prefix="srtwins-compare-") as tmp:
+        work = Path(tmp) / "tree"
+        subprocess.run(["git", "worktree", "add", "--detach", str(work), revision], cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+        try:
+            subprocess.run(["dvc", "repro", "evaluate"], cwd=work, env={**os.environ, "SRTWINS_MIRROR": mirror},
+                           check=True, stdout=subprocess.DEVNULL)
+            return json.loads((work / "metrics/sr.json").read_text())
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(work)], cwd=ROOT, check=True)
+
+
+def main(revision, again):
+    old = cells(rerun(revision) if again else committed(revision))
+    new = cells(json.loads((ROOT / "metrics/sr.json").read_text()))
+    common = old.keys() & new.keys()
+    for dataset in sorted({key[0] for key in common}):
+        keys = [k for k in common if k[0] == dataset]
+        changed = sorted(k for k in keys if old[k] != new[k])
+        methods = sorted({k[2] for k in keys})
+        print(f"{dataset}: {len(changed)} of {len(keys)} common cells differ ({', '.join(methods)})")
+        for k in changed:
+            print(f"  {k[1]} {k[2]} {k[3]}: {old[k]!r} -> {new[k]!r}")
+    return int(any(old[k] != new[k] for k in common))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "HEAD"))
+    args = [a for a in sys.argv[1:] if a != "--rerun"]
+    sys.exit(main(args[0] if args else "HEAD", "--rerun" in sys.argv[1:]))
