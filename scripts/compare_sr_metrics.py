@@ -7,6 +7,7 @@ Shows that a refactor left the SR numbers unchanged:
 Committed metrics may come from another machine (SR PSNR drifts by up to 0.1 dB between CPUs); --rerun
 compares on this one. Only the cells both sides have are compared; the exit status is 1 if any differs.
 """
+import argparse
 import json
 import os
 import subprocess
@@ -48,16 +49,19 @@ def main(revision, again):
     old = cells(rerun(revision) if again else committed(revision))
     new = cells(json.loads((ROOT / "metrics/sr.json").read_text()))
     common = old.keys() & new.keys()
+    changed = sorted(k for k in common if old[k] != new[k])
     for dataset in sorted({key[0] for key in common}):
         keys = [k for k in common if k[0] == dataset]
-        changed = sorted(k for k in keys if old[k] != new[k])
-        methods = sorted({k[2] for k in keys})
-        print(f"{dataset}: {len(changed)} of {len(keys)} common cells differ ({', '.join(methods)})")
-        for k in changed:
+        ours = [k for k in changed if k[0] == dataset]
+        print(f"{dataset}: {len(ours)} of {len(keys)} common cells differ ({', '.join(sorted({k[2] for k in keys}))})")
+        for k in ours:
             print(f"  {k[1]} {k[2]} {k[3]}: {old[k]!r} -> {new[k]!r}")
-    return int(any(old[k] != new[k] for k in common))
+    return int(bool(changed))
 
 
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--rerun"]
-    sys.exit(main(args[0] if args else "HEAD", "--rerun" in sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("revision", nargs="?", default="HEAD")
+    parser.add_argument("--rerun", action="store_true", help="run the revision's pipeline here and compare")
+    args = parser.parse_args()
+    sys.exit(main(args.revision, args.rerun))

@@ -40,6 +40,11 @@ def _sh(cmd, cwd, env):
     return r.stdout + r.stderr
 
 
+def ran_stages(log):
+    """The stages a `dvc repro` log says it ran, by full name (``train_sr@espcn_x2``)."""
+    return {line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage")}
+
+
 def _tiny(params):
     params = override(params, TINY)
     for net in params["sr"]["nets"].values():  # the tiny recipe wins over per-net budgets
@@ -203,5 +208,5 @@ def test_epochs_sweep_reruns_only_classifiers_and_their_evaluation(repo):
     dst, env, _ = repo
     _sh("git add -A && git commit -qm repro", dst, env)
     out = _sh("dvc exp run -S epochs=2", dst, env)
-    ran = {line.split("'")[1].split("@")[0] for line in out.splitlines() if line.startswith("Running stage")}
+    ran = {name.split("@")[0] for name in ran_stages(out)}
     assert ran == {"train_classifier", "train_classifier_sr", "evaluate_classify", "report"}, out

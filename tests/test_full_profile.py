@@ -14,7 +14,7 @@ import yaml
 from srtwins.params import run_names
 from tests.conftest import ROOT
 from tests.helpers import override
-from tests.test_e2e import _sh, _tiny_repo
+from tests.test_e2e import _sh, _tiny_repo, ran_stages
 
 pytestmark = pytest.mark.slow
 
@@ -102,12 +102,11 @@ def test_editing_one_generator_reruns_it_its_gan_and_their_dependents_only(full)
     params["sr"]["nets"]["srresnet"]["arch"]["n_feats"] += 4
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     out = _sh("dvc repro", dst, env)
-    ran = {line.split("'")[1] for line in out.splitlines() if line.startswith("Running stage")}
-    runs = [r for r in run_names(params) if r.startswith(("srresnet_", "srgan_"))]
-    expected = {f"train_sr@{r}" for r in runs if r.startswith("srresnet")} | {
-        f"train_gan@{r}" for r in runs if r.startswith("srgan")} | {
-        f"super_resolve@{r}" for r in runs if r.startswith("srresnet")} | {
-        f"super_resolve_gan@{r}" for r in runs if r.startswith("srgan")} | {
-        f"train_classifier_sr@{r}" for r in params["classify"]["sr_runs"] if r in runs} | {
+    ran = ran_stages(out)
+    generators = [r for r, entry in params["sr"]["runs"].items() if entry["net"] == "srresnet"]
+    gans = [r for r, entry in params["sr"]["gan_runs"].items() if entry["generator"] in generators]
+    expected = {f"train_sr@{r}" for r in generators} | {f"super_resolve@{r}" for r in generators} | {
+        f"train_gan@{r}" for r in gans} | {f"super_resolve_gan@{r}" for r in gans} | {
+        f"train_classifier_sr@{r}" for r in params["classify"]["sr_runs"] if r in generators + gans} | {
         "evaluate", "evaluate_classify", "report"}
     assert ran == expected, f"ran {sorted(ran - expected)} beyond, missed {sorted(expected - ran)}"
