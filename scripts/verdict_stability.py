@@ -1,13 +1,18 @@
-"""Do the twin verdicts survive the numerical noise another machine brings?
+"""Do the twin verdicts survive another machine? Record runs of the same study and compare their verdicts.
 
-Reruns the twin study (every train_classifier stage, then evaluate_classify) in a scratch copy of this
-repo under a perturbation that changes floating-point results the way a different CPU does (oneDNN's
-kernels switched off or on: TF_ENABLE_ONEDNN_OPTS flipped), on the same SR outputs, and compares it with
-the committed metrics/classify.json: verdicts, accuracies, differences. Writes metrics/stability.json,
-which the report stage renders in the README. Run from the repo root after `dvc repro`:
+metrics/stability.json holds one summary per run of the same params; the report stage renders them side
+by side in the README (run `dvc repro` after either command). From the repo root, after `dvc repro`:
 
-    python scripts/verdict_stability.py && dvc repro   # about as long as the twin study; then the README
+    python scripts/verdict_stability.py record --label "machine B"    # this checkout's results, this CPU
+    python scripts/verdict_stability.py record --label "machine A" --rev 440f157 --cpu "..."   # a commit's
+    python scripts/verdict_stability.py perturb    # rerun the twin study here with oneDNN flipped
+
+`record` adds the metrics/classify.json and metrics/sr.json of the working tree (or of a git revision,
+e.g. a run committed from another machine). `perturb` reruns every train_classifier stage and evaluate_classify in a
+scratch copy, on this checkout's SR outputs, with TF_ENABLE_ONEDNN_OPTS flipped (other floating-point
+kernels, as another CPU brings), and adds that run. Both print whether the recorded verdict tables agree.
 """
+import argparse
 import json
 import os
 import shutil
@@ -19,6 +24,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from srtwins import SrtwinsError, cli, stability  # noqa: E402
+from srtwins.io import read_json, write_json  # noqa: E402
+
+RECORD = ROOT / "metrics/stability.json"
 
 
 def perturbed_env():
@@ -37,21 +48,9 @@ def rerun(work, env):
     return json.loads((work / "metrics/classify.json").read_text())
 
 
-def compare(reference, perturbed, label):
-    arms = {n: {"reference": a["accuracy"], "perturbed": perturbed["arms"][n]["accuracy"]}
-            for n, a in reference["arms"].items()}
-    twins = {k: {"reference": t["verdict"], "perturbed": perturbed["twins"][k]["verdict"],
-                 "delta_reference": t["delta_accuracy"], "delta_perturbed": perturbed["twins"][k]["delta_accuracy"]}
-             for k, t in reference["twins"].items()}
-    return {"perturbation": label, "verdicts_identical": all(t["reference"] == t["perturbed"] for t in twins.values()),
-            "max_abs_accuracy_change": max(abs(a["reference"] - a["perturbed"]) for a in arms.values()),
-            "max_abs_delta_change": max(abs(t["delta_reference"] - t["delta_perturbed"]) for t in twins.values()),
-            "arms": arms, "twins": twins}
-
-
-def main():
-    reference = json.loads((ROOT / "metrics/classify.json").read_text())
-    env, label = perturbed_env()
+def perturbed_run():
+    """metrics/classify.json of the twin study rerun in a scratch copy under the perturbation, and its label."""
+    env, flag = perturbed_env()
     with tempfile.TemporaryDirectory(prefix="srtwins-stability-") as tmp:
         work = Path(tmp)
         for name in ("params.yaml", "stages", "srtwins"):
@@ -59,11 +58,75 @@ def main():
         (work / "metrics").mkdir()
         shutil.copy2(ROOT / "metrics/sr.json", work / "metrics/sr.json")
         (work / "data").symlink_to(ROOT / "data")  # read only: the SR outputs and labels
-        result = compare(reference, rerun(work, env), label)
-    (ROOT / "metrics/stability.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k not in ("arms", "twins")}, indent=2))
-    sys.exit(0 if result["verdicts_identical"] else 1)
+        return rerun(work, env), flag
+
+
+def at(rev, name):
+    """The text of ``name`` (relative to the repo) in the working tree, or as committed at git revision ``rev``."""
+    if rev is None:
+        if not (ROOT / name).is_file():
+            raise SrtwinsError(f"{ROOT / name}: not found (run `dvc repro` first)")
+        return (ROOT / name).read_text()
+    shown = subprocess.run(["git", "show", f"{rev}:{name}"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode:
+        raise SrtwinsError(f"--rev {rev}: {shown.stderr.strip()}")
+    return shown.stdout
+
+
+def run_of(rev, label, cpu, note):
+    """The summary of one run's committed (or working-tree) metrics and params."""
+    metrics = {}
+    for name in ("classify", "sr"):
+        try:
+            metrics[name] = json.loads(at(rev, f"metrics/{name}.json"))
+        except json.JSONDecodeError as e:
+            raise SrtwinsError(f"metrics/{name}.json{f' at {rev}' if rev else ''}: not valid JSON ({e.msg})") from None
+    return stability.summary(metrics["classify"], metrics["sr"], at(rev, "params.yaml"), label, cpu, note)
+
+
+def up_to_date():
+    """Refuse to record a working tree whose metrics are not the outputs of its code and params (mid-run, edited)."""
+    r = subprocess.run(["dvc", "status", "--quiet", "evaluate", "evaluate_classify"], cwd=ROOT, capture_output=True)
+    if r.returncode:
+        raise SrtwinsError("dvc status: evaluate or evaluate_classify is not up to date; run `dvc repro` first")
+
+
+def parse():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record", help="add this checkout's (or a revision's) results")
+    rec.add_argument("--label", required=True)
+    rec.add_argument("--rev", help="a git revision whose committed metrics (and params.yaml) to add")
+    rec.add_argument("--cpu", help="the CPU the run used (default: this machine's; required with --rev)")
+    rec.add_argument("--note", default="dvc repro from nothing", help="how the run was made")
+    per = sub.add_parser("perturb", help="rerun the twin study here with oneDNN flipped and add it")
+    per.add_argument("--label", help="default: the label of the recorded run it perturbs, and the flag")
+    args = parser.parse_args()
+    if args.command == "record" and args.rev and not args.cpu:
+        parser.error("--rev needs --cpu (the CPU of the machine that made that run)")
+    return args
+
+
+def main():
+    args = parse()
+    record = stability.validate(read_json(RECORD), RECORD) if RECORD.is_file() else {"runs": []}
+    if args.command == "record":
+        if args.rev is None:
+            up_to_date()
+        run = run_of(args.rev, args.label, args.cpu or stability.cpu_name(), args.note)
+    else:
+        up_to_date()
+        base = stability.current(record, json.loads(at(None, "metrics/classify.json")))
+        if base is None and not args.label:
+            raise SrtwinsError("perturb: this checkout's results are not recorded; `record` them first or give --label")
+        cls, flag = perturbed_run()
+        run = stability.summary(cls, json.loads(at(None, "metrics/sr.json")), at(None, "params.yaml"),
+                                args.label or f"{base}, {flag}", stability.cpu_name(),
+                                f"{flag}: the twin study rerun on the SR outputs of {base or 'this checkout'}")
+    record = stability.add(record, run)
+    write_json(RECORD, record)
+    print(json.dumps({"runs": [r["label"] for r in record["runs"]], **stability.compare(record["runs"])}, indent=2))
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

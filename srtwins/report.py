@@ -1,7 +1,7 @@
 """Render the README's results section from metrics/*.json, so the two never disagree."""
 import re
 
-from srtwins import SrtwinsError, paths
+from srtwins import SrtwinsError, paths, stability
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DATASETS = (*paths.TEST_SETS, paths.CIFAR)
@@ -100,27 +100,58 @@ def classify_tables(cls):
     return "\n\n".join([head, "\n".join(arms), rule, "\n".join(twins)])
 
 
-def stability_section(stability, cls):
-    """What the perturbed rerun (scripts/verdict_stability.py) showed, or that it is stale for these verdicts."""
+def stability_section(record, cls):
+    """The recorded runs of this study (scripts/verdict_stability.py) side by side, or that none of them is
+    the one metrics/classify.json holds."""
     head = "### Do the verdicts survive another machine? (`metrics/stability.json`)"
-    if "twins" not in stability:
-        return f"{head}\n\nNot yet checked for these verdicts: run `python scripts/verdict_stability.py`."
-    current = {k: t["verdict"] for k, t in cls["twins"].items()}
-    if {k: t["reference"] for k, t in stability["twins"].items()} != current:
-        return f"{head}\n\nStale: the verdicts changed since the check; rerun `python scripts/verdict_stability.py`."
-    same = "identical" if stability["verdicts_identical"] else "**different**"
-    return (f"{head}\n\nThe whole twin study rerun with `{stability['perturbation']}` (different floating-point "
-            f"kernels, as another CPU brings) on the same SR outputs: verdict table {same}; arm accuracies moved by up "
-            f"to {100 * stability['max_abs_accuracy_change']:.2f} points and pair differences by up to "
-            f"{100 * stability['max_abs_delta_change']:.2f} points.")
+    runs, this = record.get("runs", []), stability.current(record, cls)
+    if this is None:
+        return (f"{head}\n\nNot checked for these results: none of the recorded runs is the one in "
+                "`metrics/classify.json`; record it with `python scripts/verdict_stability.py record`.")
+    others = [r for r in runs if r["label"] != this]
+    if not others:
+        return f"{head}\n\nOnly this run is recorded: nothing to compare it with yet."
+    ordered = [next(r for r in runs if r["label"] == this), *others]
+    c = stability.compare(ordered)
+    rows = ["| twin pair | " + " | ".join(r["label"] for r in ordered) + " |", "|---|" + "---|" * len(ordered)]
+    for key in cls["twins"]:
+        cells = [_stability_cell(r["twins"].get(key)) for r in ordered]
+        rows.append(f"| {key.replace('_vs_', ' vs ')} | " + " | ".join(cells) + " |")
+    same = ("identical in every run" if c["verdicts_identical"] else
+            f"**different**: {', '.join(k.replace('_vs_', ' vs ') for k in c['flipped'])} changed verdict")
+    runs_text = "\n".join(f"- {r['label']} ({r['cpu']}): {r['note']}" for r in ordered)
+    params = (f"The same params run {len(ordered)} times" if c["same_params"] else
+              f"**{len(ordered)} runs, not all of the same params** (params.yaml digests differ)")
+    return (f"{head}\n\n{params}; the first column is the run these results come from.\n\n{runs_text}\n\n"
+            + "\n".join(rows) +
+            f"\n\nVerdict table {same}. Between runs, {_sr_spread(c)}, an arm's accuracy by up to "
+            f"{100 * c['max_accuracy_spread']:.2f} points, a pair's difference by up to "
+            f"{100 * c['max_delta_spread']:.2f} points.")
 
 
-def render(sr, sr_nets, sr_speed, classify, stability=None):
+def _sr_spread(c):
+    """The largest SR PSNR spread between runs, in words."""
+    if not c["sr_cells_compared"]:
+        return "no SR metrics in common"
+    if c["widest_sr_cell"] is None:
+        return f"SR PSNR is identical in all {c['sr_cells_compared']} cells"
+    return f"SR PSNR (Y) differs by up to {c['max_sr_psnr_spread']:.3f} dB ({c['widest_sr_cell']})"
+
+
+def _stability_cell(t):
+    """One run's verdict for one pair, with its difference (and adjusted p, when recorded)."""
+    if t is None:
+        return "-"
+    p = "" if t["p_adjusted"] is None else f", p_adj {t['p_adjusted']:.2g}"
+    return f"{t['verdict']} ({100 * t['delta_accuracy']:+.2f} points{p})"
+
+
+def render(sr, sr_nets, sr_speed, classify, stability_record=None):
     parts = [answer(classify), "", "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)",
              "", sr_table(sr), "", "### SR nets (`metrics/sr_nets.json`; speeds: `metrics/sr_speed.json`)", "",
              nets_table(sr_nets, sr_speed), "", classify_tables(classify)]
-    if stability:
-        parts += ["", stability_section(stability, classify)]
+    if stability_record:
+        parts += ["", stability_section(stability_record, classify)]
     return "\n".join(parts)
 
 

@@ -1,7 +1,7 @@
 """report: regenerate the README's results section from metrics/."""
 from pathlib import Path
 
-from srtwins import cli, paths, report
+from srtwins import cli, paths, report, stability
 from srtwins.io import atomic_file, read_json
 
 README = Path("README.md")
@@ -9,9 +9,9 @@ README = Path("README.md")
 
 def main():
     metrics = {name: read_json(paths.METRICS / f"{name}.json") for name in ("sr", "sr_nets", "sr_speed", "classify")}
-    stability = paths.METRICS / "stability.json"  # written by scripts/verdict_stability.py, committed
-    if stability.is_file():
-        metrics["stability"] = read_json(stability)
+    record = paths.METRICS / "stability.json"  # written by scripts/verdict_stability.py, committed
+    if record.is_file():
+        metrics["stability_record"] = stability.validate(read_json(record), record)
     text = report.replace_section(README.read_text(), report.render(**metrics))
     with atomic_file(README) as tmp:
         tmp.write_text(text)

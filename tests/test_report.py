@@ -1,7 +1,7 @@
 """The README's results section: rendered from metrics, the stability note, and bad metrics files."""
 import json
 
-from srtwins import report
+from srtwins import report, stability
 from tests.conftest import ROOT, run_stage
 
 
@@ -37,15 +37,37 @@ def test_the_answer_comes_first_and_the_rule_before_the_table():
     assert "| sr-espcn vs lr | +0.0400 | [+0.0300, +0.0500] | 1e-05 | ±0.0170 | sr-espcn better |" in text
 
 
-def test_stability_note_and_when_it_is_stale():
-    stability = {"perturbation": "TF_ENABLE_ONEDNN_OPTS=0", "verdicts_identical": True,
-                 "max_abs_accuracy_change": 0.004, "max_abs_delta_change": 0.003,
-                 "twins": {k: {"reference": t["verdict"]} for k, t in CLS["twins"].items()}}
-    text = report.stability_section(stability, CLS)
-    assert "verdict table identical" in text and "0.40 points" in text
-    stability["twins"]["sr-espcn_vs_lr"]["reference"] = "no significant difference"
-    assert "Stale" in report.stability_section(stability, CLS)
-    assert "Not yet checked" in report.stability_section({"status": "not run"}, CLS)
+SR_A = {"set5": {"x2": {"bicubic": {"psnr_y": 33.65}, "fsrcnn": {"psnr_y": 35.51}}}}
+SR_B = {"set5": {"x2": {"bicubic": {"psnr_y": 33.65}, "fsrcnn": {"psnr_y": 35.40}}}}
+
+
+def test_recorded_runs_side_by_side_and_when_none_is_these_results():
+    other = json.loads(json.dumps(CLS))
+    other["arms"]["lr"]["accuracy"] = 0.524
+    other["twins"]["sr-espcn_vs_bicubic"].update(delta_accuracy=0.009, p_adjusted=0.01, verdict="sr-espcn better")
+    record = stability.add({}, stability.summary(other, SR_A, "epochs: 20\n", "machine A", "cpu A, 2 cores", "from nothing"))
+    assert "Not checked for these results" in report.stability_section(record, CLS)
+    record = stability.add(record, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B, 2 cores", "fresh clone"))
+    text = report.stability_section(record, CLS)
+    assert "- machine B (cpu B, 2 cores): fresh clone" in text.split("- machine A")[0]  # this run comes first
+    assert "| twin pair | machine B | machine A |" in text
+    assert "| sr-espcn vs bicubic | no significant difference (+0.60 points, p_adj 0.4) | sr-espcn better (+0.90 points, p_adj 0.01) |" in text
+    assert "**different**: sr-espcn vs bicubic changed verdict" in text
+    assert "SR PSNR (Y) differs by up to 0.110 dB (set5 x2 fsrcnn)" in text
+    assert "accuracy by up to 0.40 points" in text and "difference by up to 0.30 points" in text
+    same = stability.add(record, stability.summary(CLS, SR_A, "epochs: 20\n", "machine A", "cpu A, 2 cores", "from nothing"))
+    assert "Verdict table identical in every run. Between runs, SR PSNR (Y) differs" in report.stability_section(same, CLS)
+    alone = stability.add({}, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B", "x"))
+    assert "Only this run is recorded" in report.stability_section(alone, CLS)
+
+
+def test_a_perturbed_run_without_adjusted_p():
+    run = stability.summary(CLS, SR_A, "epochs: 20\n", "perturbed", "cpu", "flag")
+    run["twins"]["sr-espcn_vs_lr"]["p_adjusted"] = None
+    record = stability.add(stability.add({}, stability.summary(CLS, SR_A, "epochs: 20\n", "ref", "cpu", "x")), run)
+    text = report.stability_section(record, CLS)
+    assert "| sr-espcn vs lr | sr-espcn better (+4.00 points, p_adj 1e-05) | sr-espcn better (+4.00 points) |" in text
+    assert "Between runs, SR PSNR is identical in all 2 cells, an arm's accuracy by up to 0.00 points" in text
 
 
 def test_report_stage_names_a_metrics_file_that_is_not_json(tmp_path):
