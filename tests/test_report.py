@@ -41,22 +41,28 @@ SR_A = {"set5": {"x2": {"bicubic": {"psnr_y": 33.65}, "fsrcnn": {"psnr_y": 35.51
 SR_B = {"set5": {"x2": {"bicubic": {"psnr_y": 33.65}, "fsrcnn": {"psnr_y": 35.40}}}}
 
 
+def _rec(cls, sr, label, note="from nothing"):
+    return stability.summary(cls, sr, "epochs: 20\n", label, f"cpu {label[-1]}, 2 cores", note)
+
+
 def test_recorded_runs_side_by_side_and_when_none_is_these_results():
     other = json.loads(json.dumps(CLS))
     other["arms"]["lr"]["accuracy"] = 0.524
     other["twins"]["sr-espcn_vs_bicubic"].update(delta_accuracy=0.009, p_adjusted=0.01, verdict="sr-espcn better")
-    record = stability.add({}, stability.summary(other, SR_A, "epochs: 20\n", "machine A", "cpu A, 2 cores", "from nothing"))
+    record = stability.add({}, _rec(other, SR_A, "machine A"))
     assert "Not checked for these results" in report.stability_section(record, CLS)
-    record = stability.add(record, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B, 2 cores", "fresh clone"))
+    record = stability.add(record, _rec(CLS, SR_B, "machine B", "fresh clone"))
     text = report.stability_section(record, CLS)
     assert "- machine B (cpu B, 2 cores): fresh clone" in text.split("- machine A")[0]  # this run comes first
     assert "| twin pair | machine B | machine A |" in text
-    assert "| sr-espcn vs bicubic | no significant difference (+0.60 points, p_adj 0.4) | sr-espcn better (+0.90 points, p_adj 0.01) |" in text
+    assert ("| sr-espcn vs bicubic | no significant difference (+0.60 points, p_adj 0.4) "
+            "| sr-espcn better (+0.90 points, p_adj 0.01) |") in text
     assert "**different**: sr-espcn vs bicubic changed verdict" in text
     assert "SR PSNR (Y) differs by up to 0.110 dB (set5 x2 fsrcnn)" in text
     assert "accuracy by up to 0.40 points" in text and "difference by up to 0.30 points" in text
-    same = stability.add(record, stability.summary(CLS, SR_A, "epochs: 20\n", "machine A", "cpu A, 2 cores", "from nothing"))
-    assert "Verdict table identical in every run. Between runs, SR PSNR (Y) differs" in report.stability_section(same, CLS)
+    same = stability.add(record, _rec(CLS, SR_A, "machine A"))
+    text = report.stability_section(same, CLS)
+    assert "Verdict table identical in every run. Between runs, SR PSNR (Y) differs" in text
     alone = stability.add({}, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B", "x"))
     assert "Only this run is recorded" in report.stability_section(alone, CLS)
 
