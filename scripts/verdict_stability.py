@@ -86,7 +86,8 @@ def run_of(rev, label, cpu, note):
 
 def up_to_date():
     """Refuse to record a working tree whose metrics are not the outputs of its code and params (mid-run, edited)."""
-    r = subprocess.run(["dvc", "status", "--quiet", "evaluate", "evaluate_classify"], cwd=ROOT, capture_output=True)
+    r = subprocess.run([sys.executable, "-m", "dvc", "status", "--quiet", "evaluate", "evaluate_classify"], cwd=ROOT,
+                       capture_output=True)
     if r.returncode:
         raise SrtwinsError("dvc status: evaluate or evaluate_classify is not up to date; run `dvc repro` first")
 
