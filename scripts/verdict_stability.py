@@ -73,15 +73,15 @@ def at(rev, name):
     return shown.stdout
 
 
-def run_of(rev, label, cpu, note):
-    """The summary of one run's committed (or working-tree) metrics and params."""
-    metrics = {}
+def metrics_of(rev):
+    """metrics/classify.json and metrics/sr.json of the working tree (or of ``rev``); bad JSON names the file."""
+    metrics = []
     for name in ("classify", "sr"):
         try:
-            metrics[name] = json.loads(at(rev, f"metrics/{name}.json"))
+            metrics.append(json.loads(at(rev, f"metrics/{name}.json")))
         except json.JSONDecodeError as e:
             raise SrtwinsError(f"metrics/{name}.json{f' at {rev}' if rev else ''}: not valid JSON ({e.msg})") from None
-    return stability.summary(metrics["classify"], metrics["sr"], at(rev, "params.yaml"), label, cpu, note)
+    return metrics
 
 
 def up_to_date():
@@ -114,16 +114,18 @@ def main():
     if args.command == "record":
         if args.rev is None:
             up_to_date()
-        run = run_of(args.rev, args.label, args.cpu or stability.cpu_name(), args.note)
+        run = stability.summary(*metrics_of(args.rev), at(args.rev, "params.yaml"), args.label,
+                                args.cpu or stability.cpu_name(), args.note)
     else:
         up_to_date()
-        base = stability.current(record, json.loads(at(None, "metrics/classify.json")))
+        cls, sr = metrics_of(None)
+        base = stability.current(record, cls)
         if base is None and not args.label:
             raise SrtwinsError("perturb: this checkout's results are not recorded; `record` them first or give --label")
-        cls, flag = perturbed_run()
-        run = stability.summary(cls, json.loads(at(None, "metrics/sr.json")), at(None, "params.yaml"),
-                                args.label or f"{base}, {flag}", stability.cpu_name(),
-                                f"{flag}: the twin study rerun on the SR outputs of {base or 'this checkout'}")
+        base = base["label"] if base else "this checkout"
+        perturbed, flag = perturbed_run()
+        run = stability.summary(perturbed, sr, at(None, "params.yaml"), args.label or f"{base}, {flag}",
+                                stability.cpu_name(), f"{flag}: the twin study rerun on the SR outputs of {base}")
     record = stability.add(record, run)
     write_json(RECORD, record)
     print(json.dumps({"runs": [r["label"] for r in record["runs"]], **stability.compare(record["runs"])}, indent=2))

@@ -104,14 +104,14 @@ def stability_section(record, cls):
     """The recorded runs of this study (scripts/verdict_stability.py) side by side, or that none of them is
     the one metrics/classify.json holds."""
     head = "### Do the verdicts survive another machine? (`metrics/stability.json`)"
-    runs, this = record.get("runs", []), stability.current(record, cls)
+    this = stability.current(record, cls)
     if this is None:
         return (f"{head}\n\nNot checked for these results: none of the recorded runs is the one in "
                 "`metrics/classify.json`; record it with `python scripts/verdict_stability.py record`.")
-    others = [r for r in runs if r["label"] != this]
+    others = [r for r in record["runs"] if r["label"] != this["label"]]
     if not others:
         return f"{head}\n\nOnly this run is recorded: nothing to compare it with yet."
-    ordered = [next(r for r in runs if r["label"] == this), *others]
+    ordered = [this, *others]
     c = stability.compare(ordered)
     rows = ["| twin pair | " + " | ".join(r["label"] for r in ordered) + " |", "|---|" + "---|" * len(ordered)]
     for key in cls["twins"]:

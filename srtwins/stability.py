@@ -46,13 +46,13 @@ def add(record, run):
 
 
 def current(record, cls):
-    """The label of the first recorded run whose verdicts and differences are those of metrics/classify.json
-    (the README's results), or None when it is not recorded."""
+    """The first recorded run whose verdicts and differences are those of metrics/classify.json (the README's
+    results), or None when it is not recorded."""
     mine = _twins(cls)
     for run in record.get("runs", []):
         if run["twins"].keys() == mine.keys() and all(
                 run["twins"][k][f] == t[f] for k, t in mine.items() for f in ("verdict", "delta_accuracy")):
-            return run["label"]
+            return run
     return None
 
 
@@ -62,23 +62,19 @@ def compare(runs):
     (with its cell), an arm's accuracy and a pair's difference."""
     pairs = sorted(set().union(*(r["twins"] for r in runs)))
     flipped = [k for k in pairs if len({r["twins"].get(k, {}).get("verdict") for r in runs}) > 1]
-    sr = _spreads(runs, "sr_psnr_y")
+    sr = _spreads([r["sr_psnr_y"] for r in runs])
     widest = max(sr, key=sr.get) if sr and max(sr.values()) > 0 else None
     return {"same_params": len({r["params_md5"] for r in runs}) == 1, "verdicts_identical": not flipped,
             "flipped": flipped, "sr_cells_compared": len(sr), "widest_sr_cell": widest,
             "max_sr_psnr_spread": sr[widest] if widest else 0.0,
-            "max_accuracy_spread": max(_spreads(runs, "arms").values(), default=0.0),
-            "max_delta_spread": max(_spreads([{"deltas": _deltas(r)} for r in runs], "deltas").values(), default=0.0)}
+            "max_accuracy_spread": max(_spreads([r["arms"] for r in runs]).values(), default=0.0),
+            "max_delta_spread": max(_spreads([{k: t["delta_accuracy"] for k, t in r["twins"].items()}
+                                              for r in runs]).values(), default=0.0)}
 
 
-def _deltas(run):
-    return {k: t["delta_accuracy"] for k, t in run["twins"].items()}
-
-
-def _spreads(runs, key):
-    """max - min over runs of each entry of ``run[key]`` that at least two runs have."""
-    names = {n for r in runs for n in r[key]}
-    values = {n: [r[key][n] for r in runs if n in r[key]] for n in names}
+def _spreads(tables):
+    """max - min over the tables (one {name: value} per run) of each name that at least two of them have."""
+    values = {n: [t[n] for t in tables if n in t] for n in {n for t in tables for n in t}}
     return {n: max(v) - min(v) for n, v in values.items() if len(v) > 1}
 
 
