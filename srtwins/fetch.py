@@ -249,12 +249,10 @@ def verify_mirror_files(root, rels):
 
 
 # --------------------------------------------------------------------------- SR image sets
-def load_image_set(name, read_bytes, manifest=None):
-    """Decode and verify every image of an SR set; ``read_bytes(filename) -> bytes``.
-
-    Returns {stem: uint8 array}; grayscale images stay single-channel.
-    """
-    rows = read_manifest(manifest or MANIFESTS / f"{name}.tsv")
+def load_image_set(name, read_bytes, manifest=None, limit=None):
+    """Decode and verify every image of an SR set (the first ``limit`` in manifest order, if given);
+    ``read_bytes(filename) -> bytes``. Returns {stem: uint8 array}; grayscale images stay single-channel."""
+    rows = read_manifest(manifest or MANIFESTS / f"{name}.tsv")[:limit]
     images = {}
     for row in tqdm(rows, desc=name, unit="img", leave=False):
         img = decode_image(read_bytes(row.path), f"{name}/{row.path}")

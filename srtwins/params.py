@@ -83,4 +83,4 @@ def run_table(params, run):
 def _name(kind):
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join({int: "an integer", float: "a number", str: "a string", list: "a list",
-                        dict: "a mapping", bool: "true or false"}.get(k, k.__name__) for k in kinds)
+                        dict: "a mapping", bool: "true or false", type(None): "null"}.get(k, k.__name__) for k in kinds)

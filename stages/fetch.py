@@ -16,6 +16,9 @@ def main():
     source = get(params, "fetch.source", str, choices=("mirror", "download"))
     n_train = get(params, "cifar.train_size", int, minimum=1)
     n_test = get(params, "cifar.test_size", int, minimum=1)
+    per_set = get(params, "fetch.images_per_set", (int, type(None)))  # null: every image of each SR set
+    if per_set is not None:
+        get(params, "fetch.images_per_set", int, minimum=1)
     dl = dict(retries=get(params, "fetch.retries", int, minimum=0),
               timeout=get(params, "fetch.timeout_s", (int, float), minimum=1))
     div2k_scales = scales(params) if get(params, "fetch.div2k", bool) else []
@@ -39,7 +42,7 @@ def main():
             save_npy(paths.array(cifar, split, prefix), arr)
         (cifar / "classes.txt").write_text("\n".join(classes) + "\n")
         for name in paths.IMAGE_SETS:
-            images = fetch.load_image_set(name, reader(name))
+            images = fetch.load_image_set(name, reader(name), limit=per_set)
             (tmp / name).mkdir()
             for stem, img in images.items():
                 write_png(tmp / name / f"{stem}.png", img)

@@ -1,4 +1,5 @@
 import http.server
+import importlib
 import os
 import subprocess
 import sys
@@ -11,10 +12,17 @@ ROOT = Path(__file__).resolve().parents[1]
 MIRROR = os.environ.get("SRTWINS_MIRROR")
 
 
+REQUIRE_MIRROR = os.environ.get("SRTWINS_REQUIRE_MIRROR") == "1"  # CI sets it: a missing mirror fails
+
+
 def mirror_path():
-    """The real dataset mirror ($SRTWINS_MIRROR), or skip the test with the reason."""
+    """The real dataset mirror ($SRTWINS_MIRROR); without it, skip the test with the reason, or fail when
+    $SRTWINS_REQUIRE_MIRROR=1 (CI always has the mirror, so a skip there would hide a broken setup)."""
     if not MIRROR or not Path(MIRROR).is_dir():
-        pytest.skip("needs the dataset mirror: set SRTWINS_MIRROR to a folder like ../shared/datasets")
+        reason = f"needs the dataset mirror: set SRTWINS_MIRROR to a folder like ../shared/datasets (got {MIRROR!r})"
+        if REQUIRE_MIRROR:
+            pytest.fail(reason + "; SRTWINS_REQUIRE_MIRROR=1 makes this an error", pytrace=False)
+        pytest.skip(reason)
     return Path(MIRROR).resolve()
 
 
@@ -59,3 +67,31 @@ def run_stage(stage, cwd, env=None, args=()):
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", f"stages.{stage}", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True)
+
+
+@pytest.fixture
+def call_stage(monkeypatch, capsys):
+    """``call_stage(stage, cwd, env=None, args=())``: a stage's ``main`` through ``cli.run`` in this process,
+    as ``python -m stages.<stage>`` would run it; returns (returncode, stdout, stderr) like ``run_stage``.
+
+    In-process, so a test of bad input skips the 8-9 s of importing TensorFlow in a fresh process;
+    the end-to-end tests run every stage as its own process."""
+    from srtwins import cli
+
+    def call(stage, cwd, env=None, args=()):
+        module = importlib.import_module(f"stages.{stage}")
+        with monkeypatch.context() as m:
+            m.chdir(cwd)
+            m.setattr(sys, "argv", [f"stages/{stage}.py", *args])
+            for key, value in (env or {}).items():
+                m.setenv(key, value)
+            capsys.readouterr()
+            try:
+                cli.run(module.main)
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess([stage, *args], code, out, err)
+
+    return call

@@ -1,5 +1,6 @@
 """Bad input through the real stage entry points: one line naming the file or key, exit 1, no output."""
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -45,23 +46,23 @@ def test_missing_mirror(tmp_path):
     _assert_clean_failure(r, "nowhere", "does not exist", out=tmp_path / "data/raw")
 
 
-def test_subset_larger_than_source(tmp_path):
+def test_subset_larger_than_source(call_stage, tmp_path):
     mirror = _mirror_with(tmp_path)
     _params(tmp_path, **{"cifar.train_size": 101})
-    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
     _assert_clean_failure(r, "cifar.train_size=101", "holds only 100", out=tmp_path / "data/raw")
 
 
-def test_truncated_cifar_batch_in_mirror(tmp_path):
+def test_truncated_cifar_batch_in_mirror(call_stage, tmp_path):
     mirror = _mirror_with(tmp_path)
     batch = mirror / "cifar-10/cifar-10-batches-bin/data_batch_2.bin"
     batch.write_bytes(batch.read_bytes()[:-1000])
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
-    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
     _assert_clean_failure(r, "data_batch_2.bin", "checksum mismatch", out=tmp_path / "data/raw")
 
 
-def test_truncated_cifar_batch_listed_in_its_manifest(tmp_path):
+def test_truncated_cifar_batch_listed_in_its_manifest(call_stage, tmp_path):
     """A mirror made from a truncated copy: the manifest agrees, the record check catches it."""
     mirror = tmp_path / "mirror"
     folder = mirror / "cifar-10/cifar-10-batches-bin"
@@ -70,25 +71,25 @@ def test_truncated_cifar_batch_listed_in_its_manifest(tmp_path):
     batch.write_bytes(batch.read_bytes()[:-1000])
     write_cifar_mirror(mirror, rewrite_manifest_only=True)
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
-    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
     _assert_clean_failure(r, "data_batch_2.bin", "truncated", out=tmp_path / "data/raw")
 
 
-def test_corrupt_image_in_mirror(tmp_path, mirror):
+def test_corrupt_image_in_mirror(call_stage, tmp_path, mirror):
     fake = _mirror_with(tmp_path)
     for name in ("set14", "bsd100", "t91"):
         (fake / name).symlink_to(mirror / name)
     shutil.copytree(mirror / "set5", fake / "set5")
     (fake / "set5/butterfly.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
-    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
     _assert_clean_failure(r, "set5/butterfly.png", "does not decode", out=tmp_path / "data/raw")
 
 
-def test_fetch_from_mirror_writes_normalised_layout(tmp_path, mirror):
+def test_fetch_from_mirror_writes_normalised_layout(call_stage, tmp_path, mirror):
     fake = _mirror_with(tmp_path, mirror)
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
-    r = run_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
     assert r.returncode == 0, r.stderr
     raw = tmp_path / "data/raw"
     assert np.load(raw / "cifar10/x_train.npy").shape == (50, 32, 32, 3)
@@ -98,10 +99,29 @@ def test_fetch_from_mirror_writes_normalised_layout(tmp_path, mirror):
     assert bridge.ndim == 2  # grayscale stays single-channel
 
 
+def test_images_per_set_keeps_the_first_images_of_each_sr_set(call_stage, tmp_path, mirror):
+    from srtwins.fetch import MANIFESTS, read_manifest
+
+    fake = _mirror_with(tmp_path, mirror)
+    _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10, "fetch.images_per_set": 3})
+    r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
+    assert r.returncode == 0, r.stderr
+    for name in ("set5", "set14", "bsd100", "t91"):
+        first = [Path(row.path).stem for row in read_manifest(MANIFESTS / f"{name}.tsv")[:3]]
+        assert sorted(p.stem for p in (tmp_path / "data/raw" / name).glob("*.png")) == sorted(first), name
+
+
+@pytest.mark.parametrize("value, needle", [(0, "must be >= 1"), ("all", "must be an integer or null")])
+def test_bad_images_per_set_names_the_key(call_stage, tmp_path, value, needle):
+    _params(tmp_path, **{"fetch.images_per_set": value})
+    r = call_stage("fetch", tmp_path)
+    _assert_clean_failure(r, "fetch.images_per_set", needle, out=tmp_path / "data/raw")
+
+
 @pytest.mark.parametrize("scales, needle", [([5], "degrade.scales"), ([], "degrade.scales"), (["2"], "degrade.scales")])
-def test_degrade_rejects_bad_scales(tmp_path, scales, needle):
+def test_degrade_rejects_bad_scales(call_stage, tmp_path, scales, needle):
     _params(tmp_path, **{"degrade.scales": scales})
-    r = run_stage("degrade", tmp_path)
+    r = call_stage("degrade", tmp_path)
     _assert_clean_failure(r, needle, out=tmp_path / "data/lr")
 
 
@@ -111,9 +131,9 @@ def test_bad_fetch_source_names_the_key(tmp_path):
     _assert_clean_failure(r, "fetch.source", "mirror, download", out=tmp_path / "data/raw")
 
 
-def test_degrade_without_fetch_names_the_folder(tmp_path):
+def test_degrade_without_fetch_names_the_folder(call_stage, tmp_path):
     _params(tmp_path)
-    r = run_stage("degrade", tmp_path)
+    r = call_stage("degrade", tmp_path)
     _assert_clean_failure(r, "data/raw/set5", out=tmp_path / "data/lr")
 
 
@@ -121,21 +141,21 @@ def _sr_params(tmp_path, runs, **overrides):
     _params(tmp_path, **{"sr.runs": runs, **overrides})
 
 
-def test_train_sr_unknown_net(tmp_path):
+def test_train_sr_unknown_net(call_stage, tmp_path):
     _sr_params(tmp_path, {"vdsr_x2": {"net": "vdsr", "scale": 2}})
-    r = run_stage("train_sr", tmp_path, args=["--run", "vdsr_x2"])
+    r = call_stage("train_sr", tmp_path, args=["--run", "vdsr_x2"])
     _assert_clean_failure(r, "sr.runs.vdsr_x2.net", "'vdsr'", out=tmp_path / "models/sr/vdsr_x2.keras")
 
 
-def test_train_sr_scale_the_net_cannot_do(tmp_path):
+def test_train_sr_scale_the_net_cannot_do(call_stage, tmp_path):
     _sr_params(tmp_path, {"compact_x3": {"net": "compact", "scale": 3}})
-    r = run_stage("train_sr", tmp_path, args=["--run", "compact_x3"])
+    r = call_stage("train_sr", tmp_path, args=["--run", "compact_x3"])
     _assert_clean_failure(r, "compact cannot do x3", out=tmp_path / "models/sr/compact_x3.keras")
 
 
-def test_train_sr_bad_training_param_names_the_key(tmp_path):
+def test_train_sr_bad_training_param_names_the_key(call_stage, tmp_path):
     _sr_params(tmp_path, {"espcn_x2": {"net": "espcn", "scale": 2}}, **{"sr.train.loss": "huber"})
-    r = run_stage("train_sr", tmp_path, args=["--run", "espcn_x2"])
+    r = call_stage("train_sr", tmp_path, args=["--run", "espcn_x2"])
     _assert_clean_failure(r, "sr.train.loss", "mse, l1", out=tmp_path / "models/sr/espcn_x2.keras")
 
 
@@ -155,22 +175,22 @@ def _cifar_arrays(tmp_path, n_train=20, n_test=10, lr_missing=0):
     ({"classify.folds": 4}, ["'classify.folds' = 4 is more than the 3 images of class 0"]),
     ({"classify.recipe.grid": 3}, ["'classify.recipe.grid' = 3"]),
 ])
-def test_train_classifier_bad_params(tmp_path, overrides, needles):
+def test_train_classifier_bad_params(call_stage, tmp_path, overrides, needles):
     _params(tmp_path, **overrides)
     _cifar_arrays(tmp_path)
-    r = run_stage("train_classifier", tmp_path, args=["--source", "lr"])
+    r = call_stage("train_classifier", tmp_path, args=["--source", "lr"])
     _assert_clean_failure(r, *needles, out=tmp_path / "models/cls/lr")
 
 
-def test_train_classifier_source_that_is_not_an_arm_run(tmp_path):
+def test_train_classifier_source_that_is_not_an_arm_run(call_stage, tmp_path):
     _params(tmp_path)
-    r = run_stage("train_classifier", tmp_path, args=["--source", "vdsr_x2"])
+    r = call_stage("train_classifier", tmp_path, args=["--source", "vdsr_x2"])
     _assert_clean_failure(r, "'vdsr_x2' is neither lr, hr nor an SR run", out=tmp_path / "models/cls/vdsr_x2")
 
 
-def test_sr_runs_naming_an_untrained_net(tmp_path):
+def test_sr_runs_naming_an_untrained_net(call_stage, tmp_path):
     _params(tmp_path, **{"classify.sr_runs": ["vdsr_x2"]})
-    r = run_stage("evaluate_classify", tmp_path)
+    r = call_stage("evaluate_classify", tmp_path)
     _assert_clean_failure(r, "'classify.sr_runs[0]' = 'vdsr_x2' is not in sr.runs or sr.gan_runs",
                           out=tmp_path / "metrics/classify.json")
 
@@ -179,34 +199,34 @@ def test_sr_runs_naming_an_untrained_net(tmp_path):
     ({"classify.seeds": []}, ["classify.seeds", "must not be empty"]),
     ({"classify.decision.rule": "t_test"}, ["'classify.decision.rule' = 't_test' is not allowed", "paired_bootstrap"]),
 ])
-def test_evaluate_classify_bad_params(tmp_path, overrides, needles):
+def test_evaluate_classify_bad_params(call_stage, tmp_path, overrides, needles):
     _params(tmp_path, **overrides)
-    r = run_stage("evaluate_classify", tmp_path)
+    r = call_stage("evaluate_classify", tmp_path)
     _assert_clean_failure(r, *needles, out=tmp_path / "metrics/classify.json")
 
 
-def test_train_classifier_cached_array_not_matching_labels(tmp_path):
+def test_train_classifier_cached_array_not_matching_labels(call_stage, tmp_path):
     _params(tmp_path)
     _cifar_arrays(tmp_path, lr_missing=1)
-    r = run_stage("train_classifier", tmp_path, args=["--source", "lr"])
+    r = call_stage("train_classifier", tmp_path, args=["--source", "lr"])
     _assert_clean_failure(r, "arm lr", "28 images for 30 labels", out=tmp_path / "models/cls/lr")
 
 
 
 
-def test_super_resolve_with_a_corrupt_model_file(tmp_path):
+def test_super_resolve_with_a_corrupt_model_file(call_stage, tmp_path):
     _params(tmp_path, **{"sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}}, "classify.sr_runs": ["espcn_x2"]})
     (tmp_path / "models/sr").mkdir(parents=True)
     (tmp_path / "models/sr/espcn_x2.keras").write_bytes(b"PK\x03\x04 truncated")
-    r = run_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
+    r = call_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
     _assert_clean_failure(r, "models/sr/espcn_x2.keras", "not a loadable Keras model", out=tmp_path / "data/sr/espcn_x2")
 
 
-def test_super_resolve_with_its_input_missing(tmp_path):
+def test_super_resolve_with_its_input_missing(call_stage, tmp_path):
     _params(tmp_path, **{"sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}}, "classify.sr_runs": ["espcn_x2"]})
     from srtwins import nets
     from srtwins.train import save_model
 
     save_model(nets.build("espcn", 2), tmp_path / "models/sr/espcn_x2.keras")
-    r = run_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
+    r = call_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
     _assert_clean_failure(r, "data/lr/x2/set5", "not found", out=tmp_path / "data/sr/espcn_x2")
