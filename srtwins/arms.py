@@ -88,9 +88,11 @@ def source_arms(params, source):
         raise SrtwinsError(f"params: source {source!r} is neither lr, hr nor an SR run (sr.runs, sr.gan_runs)")
     entry = f"{run_table(params, source)}.{source}"
     if get(params, f"{entry}.scale", int) != study_scale(params):
-        raise SrtwinsError(f"params: source {source!r} is not at the study's scale (classify.scale: {study_scale(params)})")
+        raise SrtwinsError(f"params: source {source!r} is not at the study's scale "
+                           f"(classify.scale: {study_scale(params)})")
     net = get(params, f"{entry}.net", str)
-    return [Arm(f"sr-{net}", "sr", source, net)] + ([Arm(f"hr-sr-{net}", "hr-sr", source, net)] if source in hr_sr else [])
+    hr_sr_arm = [Arm(f"hr-sr-{net}", "hr-sr", source, net)] if source in hr_sr else []
+    return [Arm(f"sr-{net}", "sr", source, net)] + hr_sr_arm
 
 
 def study(params):

@@ -106,7 +106,9 @@ def model_facts(model, probe_shape):
     from srtwins.flops import model_flops
 
     flops, _ = model_flops(model, probe_shape)
-    count = lambda ws: sum(int(np.prod(w.shape)) for w in ws)  # noqa: E731
+    def count(weights):
+        return sum(int(np.prod(w.shape)) for w in weights)
+
     return ModelFacts(count(model.weights), count(model.trainable_weights), len(model.weights),
                       len(model.trainable_weights), len(model.layers), flops / (probe_shape[0] * probe_shape[1]))
 

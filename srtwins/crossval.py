@@ -11,6 +11,7 @@ from srtwins import SrtwinsError, devices
 from srtwins.classify import build, softmax
 from srtwins.params import get
 
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything about training a classifier except its input: identical for every arm."""

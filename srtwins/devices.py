@@ -98,7 +98,7 @@ def under_policy(model):
     A saved model keeps the policy it was trained with: a float32-trained generator fine-tuned under
     mixed precision would otherwise stay float32. The float32 output cast is kept as it is."""
     policy = keras.mixed_precision.global_policy()
-    if all(l.dtype_policy.name == policy.name for l in model.layers if l.name != "to_float32"):
+    if all(layer.dtype_policy.name == policy.name for layer in model.layers if layer.name != "to_float32"):
         return model
 
     def clone(layer):

@@ -183,7 +183,8 @@ def parse_cifar_batch(path, limit=None):
         raise SrtwinsError(f"{path}: CIFAR-10 batch file not found") from None
     if size == 0 or size % CIFAR10_RECORD:
         raise SrtwinsError(
-            f"{path}: truncated or corrupt CIFAR-10 batch ({size} bytes is not a whole number of {CIFAR10_RECORD}-byte records)"
+            f"{path}: truncated or corrupt CIFAR-10 batch ({size} bytes is not a whole number of "
+            f"{CIFAR10_RECORD}-byte records)"
         )
     n = size // CIFAR10_RECORD if limit is None else min(limit, size // CIFAR10_RECORD)
     raw = np.fromfile(path, dtype=np.uint8, count=n * CIFAR10_RECORD).reshape(n, CIFAR10_RECORD)
@@ -225,7 +226,8 @@ def cifar10_folder_from_download(cache, **dl):
 def cifar10_folder_from_mirror(mirror):
     """The mirror's CIFAR-10 batch folder, after checking each file against the mirror's MANIFEST.tsv."""
     root = Path(mirror) / CIFAR10_MIRROR
-    verify_mirror_files(root, [f"{CIFAR10_FOLDER}/{name}" for name in [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]])
+    names = [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]
+    verify_mirror_files(root, [f"{CIFAR10_FOLDER}/{name}" for name in names])
     return root / CIFAR10_FOLDER
 
 

@@ -12,8 +12,8 @@ def model_flops(model, input_shape):
 
     Measured by probing every such layer's input and output shapes; returns (flops, output shape)."""
     kinds = (layers.Conv2D, layers.Conv2DTranspose, layers.Dense)
-    targets = [l for l in model.layers if isinstance(l, kinds) or hasattr(l, "forward_flops")]
-    probe = keras.Model(model.inputs, [t for l in targets for t in (l.input, l.output)] + [model.output])
+    targets = [layer for layer in model.layers if isinstance(layer, kinds) or hasattr(layer, "forward_flops")]
+    probe = keras.Model(model.inputs, [t for layer in targets for t in (layer.input, layer.output)] + [model.output])
     shapes = [tuple(o.shape) for o in probe([np.zeros((1, *input_shape), "float32")])]
     total = 0
     for i, layer in enumerate(targets):

@@ -33,7 +33,9 @@ def contributions(in_len, out_len, scale, method="bicubic"):
     """Weights (out_len x P) and 0-based source indices for one axis, as MATLAB computes them."""
     kernel, width = KERNELS[method]
     if scale < 1:  # antialiasing: stretch the kernel when shrinking
-        h = lambda x: scale * kernel(scale * x)  # noqa: E731
+        def h(x):
+            return scale * kernel(scale * x)
+
         width = width / scale
     else:
         h = kernel

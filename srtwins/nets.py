@@ -108,7 +108,9 @@ def srcnn(scale, channels=3, f1=9, f2=1, f3=5, n1=64, n2=32, global_residual=Fal
 # --------------------------------------------------------------------------- FSRCNN
 def fsrcnn(scale, channels=3, d=56, s=12, m=4, global_residual=False):
     """FSRCNN (Dong et al. 2016): extract, shrink, m maps, expand, PReLU; deconvolution upsampling."""
-    prelu = lambda name: layers.PReLU(shared_axes=[1, 2], name=name)  # noqa: E731
+    def prelu(name):
+        return layers.PReLU(shared_axes=[1, 2], name=name)
+
     lr = _lr_input(channels)
     x = prelu("extract_prelu")(conv(d, 5, name="extract")(lr))
     x = prelu("shrink_prelu")(conv(s, 1, name="shrink")(x))
@@ -189,7 +191,8 @@ def srresnet(scale, channels=3, n_blocks=16, n_feats=64, global_residual=False):
     x = layers.BatchNormalization(name="body_bn")(conv(n_feats, 3, name="body_conv")(x))
     x = layers.Add(name="body_add")([head, x])
     tail_init = "zeros" if global_residual else "glorot_uniform"  # a residual net starts as exactly bicubic
-    out = conv(channels, 9, kernel_initializer=tail_init, name="tail")(upsampler(x, scale, n_feats, "up", activation="prelu"))
+    up = upsampler(x, scale, n_feats, "up", activation="prelu")
+    out = conv(channels, 9, kernel_initializer=tail_init, name="tail")(up)
     return _finish(lr, out, scale, global_residual, "srresnet")
 
 

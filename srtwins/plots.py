@@ -24,7 +24,8 @@ def triplets(rows, path, title):
             ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255, interpolation="nearest")
             ax.set_title(caption, fontsize=8)
             ax.axis("off")
-        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right", fontsize=8)
+        axes[r, 0].text(-0.08, 0.5, label, transform=axes[r, 0].transAxes, rotation=90, va="center", ha="right",
+                        fontsize=8)
     fig.suptitle(title, fontsize=10)
     save(fig, path)
 

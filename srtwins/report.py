@@ -16,7 +16,8 @@ def sr_table(sr):
     rule = "|---|" + "---|" * len(cols)
     rows = []
     for m in methods:
-        cells = [f"{sr[d][s][m]['psnr_y']:.2f} / {sr[d][s][m]['ssim_y']:.4f}" if m in sr[d][s] else "-" for d, s in cols]
+        cells = [f"{sr[d][s][m]['psnr_y']:.2f} / {sr[d][s][m]['ssim_y']:.4f}" if m in sr[d][s] else "-"
+                 for d, s in cols]
         rows.append(f"| {m} | " + " | ".join(cells) + " |")
     return "\n".join([head, rule, *rows])
 
@@ -36,7 +37,8 @@ def nets_table(nets, speed):
         start = f"fine-tunes {n['generator']}: " if n.get("generator") else ""
         rows.append(f"| {run} | {n['params']:,} | {arch} | {n['gflops_per_output_mpx']:.2f} | "
                     f"{s.get('inference_images_per_s', '-')} | {start}{phase.get('epochs_run', '-')} x "
-                    f"{n.get('steps_per_epoch', '-')} steps, {s.get('train_seconds', '-')} s | {n['perceptual_features']} |")
+                    f"{n.get('steps_per_epoch', '-')} steps, {s.get('train_seconds', '-')} s | "
+                    f"{n['perceptual_features']} |")
     return "\n".join(rows)
 
 
@@ -58,12 +60,14 @@ def answer(cls):
         span = f"{pct(min(t['delta_accuracy'] for t in rows))} to {pct(max(t['delta_accuracy'] for t in rows))} points"
         lines.append(f"- against `{base}`: {len(better)} of {len(rows)} arms significantly better, {len(worse)} "
                      f"significantly worse ({span}; smallest difference this design detects at "
-                     f"{cls['design']['power']:.0%} power: about {100 * min(t['min_detectable_difference'] for t in rows):.1f} points).")
+                     f"{cls['design']['power']:.0%} power: about "
+                     f"{100 * min(t['min_detectable_difference'] for t in rows):.1f} points).")
     arms = cls["arms"]
     gains = [a["val_accuracy_gain_last_quarter"] for a in arms.values()]
     if "hr" in arms:
-        lines.append(f"- how converged: the `hr` arm (the upper bound) reaches {arms['hr']['accuracy']:.1%} out-of-fold "
-                     f"accuracy; over the last quarter of the epochs every arm's validation accuracy moved by "
+        lines.append(f"- how converged: the `hr` arm (the upper bound) reaches {arms['hr']['accuracy']:.1%} "
+                     "out-of-fold accuracy; over the last quarter of the epochs every arm's validation accuracy "
+                     "moved by "
                      f"{pct(min(gains))} to {pct(max(gains))} points (the curves have flattened where this is near 0).")
     c = cls["psnr_vs_gain"]
     if c.get("spearman_rho") is not None:
@@ -81,7 +85,8 @@ RULE = ("Decision rule, fixed before the table: for each twin pair, the mean acc
 
 
 def classify_tables(cls):
-    arms = ["| arm | input | parameters | accuracy (mean ± sd over seeds) | macro F1 | macro AUC | val. accuracy (last epoch; gain over last quarter) |",
+    arms = ["| arm | input | parameters | accuracy (mean ± sd over seeds) | macro F1 | macro AUC "
+            "| val. accuracy (last epoch; gain over last quarter) |",
             "|---|---|---|---|---|---|---|"]
     for name, a in cls["arms"].items():
         shape = "x".join(map(str, a["input_shape"][:2]))
@@ -92,7 +97,8 @@ def classify_tables(cls):
              "|---|---|---|---|---|---|"]
     for t in cls["twins"].values():
         twins.append(f"| {t['arm']} vs {t['baseline']} | {t['delta_accuracy']:+.4f} | [{t['ci95_low']:+.4f}, "
-                     f"{t['ci95_high']:+.4f}] | {t['p_adjusted']:.3g} | ±{t['min_detectable_difference']:.4f} | {t['verdict']} |")
+                     f"{t['ci95_high']:+.4f}] | {t['p_adjusted']:.3g} | ±{t['min_detectable_difference']:.4f} | "
+                     f"{t['verdict']} |")
     d = cls["design"]
     head = (f"### Twin classifiers ({d['images']:,} CIFAR-10 images, {d['folds']}-fold cross-validation, "
             f"seeds {d['seeds']}, `metrics/classify.json`)")

@@ -4,8 +4,8 @@ import math
 from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins.params import SCALES, get, get_list, run_table
 from srtwins.nets import GAN_TERMS, SPECS, NetSpec
+from srtwins.params import SCALES, get, get_list, run_table
 
 DATA_SOURCES = ("t91", "cifar10", "div2k")  # srtwins/trainsets.py loads each
 
@@ -37,10 +37,13 @@ def resolve(params, run):
     net_cfg = get(params, f"sr.nets.{net}", dict, default={})
     train = {**get(params, "sr.train", dict), **net_cfg.get("train", {})}
     key = f"sr.nets.{net}.train"  # name overridden keys where they were set
-    where = lambda k: f"{key}.{k}" if k in net_cfg.get("train", {}) else f"sr.train.{k}"  # noqa: E731
+
+    def check(k, kind, **kw):
+        where = f"{key}.{k}" if k in net_cfg.get("train", {}) else f"sr.train.{k}"
+        return get(train, k, kind, label=where, **kw)
+
     checks = dict(lr_patch=(int, 4), batch_size=(int, 1), epochs=(int, 1), steps_per_epoch=(int, 1),
                   val_patches=(int, 1), patience=(int, 1), reduce_lr_patience=(int, 1), seed=(int, 0))
-    check = lambda k, kind, **kw: get(train, k, kind, label=where(k), **kw)  # noqa: E731
     for k, (kind, minimum) in checks.items():
         check(k, kind, minimum=minimum)
     check("learning_rate", (int, float), minimum=1e-12)
@@ -56,7 +59,8 @@ def resolve(params, run):
     gan = _gan_block(params, net) if SPECS[net].gan else {}
     perceptual = get(params, "sr.perceptual", dict)
     get(params, "sr.perceptual.vgg_weights", str)
-    arch = resolve(params, generator).arch if generator else dict(net_cfg.get("arch", {}))  # a GAN keeps its generator's
+    # a GAN keeps its generator's architecture
+    arch = resolve(params, generator).arch if generator else dict(net_cfg.get("arch", {}))
     return Run(run, net, SPECS[net], scale, arch, train, gan, perceptual, generator)
 
 

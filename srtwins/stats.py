@@ -14,7 +14,8 @@ def arm_scores(y, probs):
     pred = probs.argmax(1)
     return {"accuracy": float(accuracy_score(y, pred)),
             "f1_macro": float(f1_score(y, pred, average="macro")),
-            "auc_macro": float(roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=np.arange(probs.shape[1])))}
+            "auc_macro": float(roc_auc_score(y, probs, multi_class="ovr", average="macro",
+                                             labels=np.arange(probs.shape[1])))}
 
 
 def per_class_accuracy(y, pred, n_classes=10):

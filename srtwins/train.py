@@ -99,8 +99,9 @@ def check_devices(params, run):
     """Refuse the run's GPU switches on a machine without a GPU (unless ``allow_cpu``), naming the key
     where each switch is set (``sr.train`` or the net's override)."""
     overrides = get(params, f"sr.nets.{run.net}.train", dict, default={})
-    where = lambda k: f"sr.nets.{run.net}.train.{k}" if k in overrides else f"sr.train.{k}"  # noqa: E731
-    devices.check(params, {where(k): run.train.get(k) for k in ("mixed_precision", "jit_compile")})
+    where = {k: f"sr.nets.{run.net}.train.{k}" if k in overrides else f"sr.train.{k}"
+             for k in ("mixed_precision", "jit_compile")}
+    devices.check(params, {label: run.train.get(k) for k, label in where.items()})
 
 
 def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, live=None,

@@ -18,7 +18,7 @@ from srtwins.imresize import modcrop
 from srtwins.infer import load_model
 from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
 from srtwins.metrics import mean_scores, score
-from srtwins.params import get, get_list, load, run_names, scales
+from srtwins.params import get_list, load, run_names, scales
 
 SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
 
@@ -147,7 +147,9 @@ def draw(runs, report, nets, images):
 
 def _panels(lr, hr, sr, s, crop=None):
     bic = evaluate.upscale(lr, hr.shape[:2], "bicubic")
-    c = (lambda im: plots.crop(im, crop)) if crop else (lambda im: im)  # noqa: E731
+    def c(im):
+        return plots.crop(im, crop) if crop else im
+
     return [("LR (nearest)", c(plots.nearest_up(lr, s))),
             (f"bicubic {score(bic, hr, s)['psnr_y']:.2f} dB", c(bic)),
             (f"SR {score(sr, hr, s)['psnr_y']:.2f} dB", c(sr)),

@@ -27,11 +27,15 @@ def main():
         if not mirror.is_dir():
             raise SrtwinsError(f"mirror folder {mirror} does not exist (fetch.mirror or $SRTWINS_MIRROR)")
         cifar_dir = fetch.cifar10_folder_from_mirror(mirror)
-        reader = lambda name: fetch.mirror_reader(mirror, name)  # noqa: E731
+        def reader(name):
+            return fetch.mirror_reader(mirror, name)
+
         put_div2k = div2k.from_mirror(mirror, div2k_scales)
     else:
         cifar_dir = fetch.cifar10_folder_from_download(paths.DOWNLOADS, **dl)
-        reader = lambda name: fetch.download_reader(paths.DOWNLOADS, name, **dl)  # noqa: E731
+        def reader(name):
+            return fetch.download_reader(paths.DOWNLOADS, name, **dl)
+
         put_div2k = div2k.from_download(paths.DOWNLOADS, div2k_scales, **dl)
 
     with atomic_dir(paths.RAW) as tmp:

@@ -36,7 +36,9 @@ def main():
         for arm in study_arms:
             folder = out / arm.name
             folder.mkdir()
-            keep = lambda seed, fold, model: model.save(folder / f"model-s{seed}-f{fold}.keras")  # noqa: E731
+            def keep(seed, fold, model, folder=folder):
+                model.save(folder / f"model-s{seed}-f{fold}.keras")
+
             probs, curves[arm.name], summary = crossval.cross_validate(inputs[arm.name], y, folds, seeds, rec, keep)
             model = crossval.build_for(rec, inputs[arm.name].shape[1:])
             val = curves[arm.name]["val_accuracy"]

@@ -50,7 +50,8 @@ def cifar_tarball(n_per_batch=20):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for i, name in enumerate([*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]):
-            data = cifar_records(n_per_batch, seed=i)[0] if name.endswith(".bin") else ("\n".join(CLASSES) + "\n").encode()
+            meta = ("\n".join(CLASSES) + "\n").encode()
+            data = cifar_records(n_per_batch, seed=i)[0] if name.endswith(".bin") else meta
             info = tarfile.TarInfo(f"{CIFAR10_FOLDER}/{name}")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))

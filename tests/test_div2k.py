@@ -60,7 +60,8 @@ def _serve(http_server, monkeypatch, tmp_path, zips, sha256=None):
     """Serve ``zips`` and pin a manifest of their sha256 (``sha256`` overrides some)."""
     for name, body in zips.items():
         http_server.route(f"/div2k/{name}", (200, body, {}))
-    _pin(monkeypatch, tmp_path, {name: hashlib.sha256(body).hexdigest() for name, body in zips.items()} | (sha256 or {}))
+    digests = {name: hashlib.sha256(body).hexdigest() for name, body in zips.items()}
+    _pin(monkeypatch, tmp_path, digests | (sha256 or {}))
     monkeypatch.setattr(div2k, "BASE_URL", http_server.url("/div2k"))
 
 

@@ -95,7 +95,8 @@ def test_top_level_plots_follow_params():
     expected = {
         "plots/classify/roc": {f"{a.name}.csv" for a in study_arms},
         "plots/train_cls": {f"{a.source}/{a.name}.csv" for a in study_arms},
-        "plots/train_sr": {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["runs"] for kind in ("loss", "val_loss")}
+        "plots/train_sr": {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["runs"]
+                           for kind in ("loss", "val_loss")}
         | {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["gan_runs"] for kind in GAN_CURVES},
     }
     found = {prefix: set() for prefix in expected}

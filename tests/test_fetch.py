@@ -173,7 +173,8 @@ def test_sr_set_download_reader(http_server, tmp_path, monkeypatch):
     img = np.full((5, 5, 3), 9, np.uint8)
     http_server.route("/set/a.png", (200, _png(img), {}))
     monkeypatch.setitem(fetch.IMAGE_SET_URLS, "toy", http_server.url("/set"))
-    got = fetch.load_image_set("toy", fetch.download_reader(tmp_path, "toy", **FAST), _manifest(tmp_path, {"a.png": img}))
+    reader = fetch.download_reader(tmp_path, "toy", **FAST)
+    got = fetch.load_image_set("toy", reader, _manifest(tmp_path, {"a.png": img}))
     assert got["a"].shape == (5, 5, 3)
 
 

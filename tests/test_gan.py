@@ -52,7 +52,9 @@ def _linear_critic(seed=2):
 
 def _np_adversarial(real, fake, relativistic):
     """The papers' formulas, literally: D = sigmoid(C), D_Ra(a, b) = sigmoid(C(a) - E[C(b)]); float64."""
-    sigmoid = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
     if relativistic:
         d_rf, d_fr = sigmoid(real - fake.mean()), sigmoid(fake - real.mean())  # D_Ra(x_r, x_f), D_Ra(x_f, x_r)
         return (-np.log(d_rf).mean() - np.log(1 - d_fr).mean(), -np.log(1 - d_rf).mean() - np.log(d_fr).mean())
@@ -276,9 +278,12 @@ def replica_cases(cases, folder):
 
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        parallel = lambda: tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope()  # noqa: E731
+
+        def parallel():
+            return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope()
     else:
-        parallel = lambda: keras.distribution.DataParallel().scope()  # noqa: E731
+        def parallel():
+            return keras.distribution.DataParallel().scope()
     return [train_case(**{**case, "parallel": parallel() if case["parallel"] else None,
                           "reload_in": folder if i == 0 else None}) for i, case in enumerate(cases)]
 
@@ -336,7 +341,10 @@ def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
     pairs = _pairs()
     upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1),
                                  keras.layers.UpSampling2D(2)])
-    nan_content = lambda y, p: train.mse(y, p) * np.nan  # noqa: E731
+
+    def nan_content(y, p):
+        return train.mse(y, p) * np.nan
+
     stopped = "toy: adversarial training stopped, loss became NaN/inf at epoch 1, batch 0; no model written"
     with pytest.raises(SrtwinsError, match=stopped):
         gan.fit_adversarial(upsample, _linear_critic()[0], patches.PatchDataset(pairs, 2, 8, 4, 2, seed=0),
@@ -372,7 +380,7 @@ def test_a_loaded_generator_computes_in_the_current_policy(tmp_path):
     try:
         keras.mixed_precision.set_global_policy("mixed_float16")
         loaded = devices.float32_output(devices.under_policy(load_model(tmp_path / "g.keras")))
-        assert {l.dtype_policy.name for l in loaded.layers[1:-1]} == {"mixed_float16"}
+        assert {layer.dtype_policy.name for layer in loaded.layers[1:-1]} == {"mixed_float16"}
         assert loaded.layers[-1].name == "to_float32" and loaded.output.dtype == "float32"
         assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
         assert devices.float32_output(loaded) is loaded

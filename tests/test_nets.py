@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from srtwins import SrtwinsError, nets
-from srtwins.imresize import imresize
 from srtwins.flops import flops_per_output_mpx
+from srtwins.imresize import imresize
 from srtwins.infer import load_model
 from srtwins.train import save_model
 from tests.conftest import ROOT

@@ -219,7 +219,8 @@ def test_super_resolve_with_a_corrupt_model_file(call_stage, tmp_path):
     (tmp_path / "models/sr").mkdir(parents=True)
     (tmp_path / "models/sr/espcn_x2.keras").write_bytes(b"PK\x03\x04 truncated")
     r = call_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])
-    _assert_clean_failure(r, "models/sr/espcn_x2.keras", "not a loadable Keras model", out=tmp_path / "data/sr/espcn_x2")
+    _assert_clean_failure(r, "models/sr/espcn_x2.keras", "not a loadable Keras model",
+                          out=tmp_path / "data/sr/espcn_x2")
 
 
 def test_super_resolve_with_its_input_missing(call_stage, tmp_path):

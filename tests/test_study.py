@@ -1,6 +1,5 @@
 """Twin-study pieces: statistics, arms, streamed super-resolution, and their bad input."""
 import re
-import resource
 
 import numpy as np
 import pytest

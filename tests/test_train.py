@@ -3,8 +3,8 @@ import pytest
 from keras import ops
 
 from srtwins import SrtwinsError, devices, nets, patches, train
-from srtwins.infer import load_model
 from srtwins.imresize import degrade
+from srtwins.infer import load_model
 
 
 def _pairs(n=4, size=40, scale=2, seed=0):
@@ -31,8 +31,8 @@ def test_patches_are_aligned_and_reproducible():
     assert a_hi.shape == (5, 18, 18, 3)
     # every LR patch is the degraded HR patch up to border effects: check the centre
     lo, hi = patches.sample(pairs, 3, 10, 3, np.random.default_rng(2), augment=False)
-    for l, h in zip(lo, hi):
-        assert np.abs(degrade(h, 3)[3:-3, 3:-3].astype(int) - l[3:-3, 3:-3]).mean() < 3
+    for low, high in zip(lo, hi):
+        assert np.abs(degrade(high, 3)[3:-3, 3:-3].astype(int) - low[3:-3, 3:-3]).mean() < 3
 
 
 def test_patch_larger_than_training_image_is_refused():
@@ -78,4 +78,4 @@ def test_trained_model_saves_and_loads_compiled_in_safe_mode_without_warnings(tm
     assert isinstance(model.loss, train.SRLoss) and model.loss.pixel == "l1"
     train.save_model(model, tmp_path / "again.keras")
     keras.saving.load_model(tmp_path / "again.keras", safe_mode=True)
-    assert not [str(w.message) for w in recwarn.list if "lambda" in str(w.message).lower() or "Lambda" in str(w.message)]
+    assert not [str(w.message) for w in recwarn.list if "lambda" in str(w.message).lower()]
