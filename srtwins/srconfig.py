@@ -38,9 +38,11 @@ def resolve(params, run):
     train = {**get(params, "sr.train", dict), **net_cfg.get("train", {})}
     key = f"sr.nets.{net}.train"  # name overridden keys where they were set
 
+    def where(k):
+        return f"{key}.{k}" if k in net_cfg.get("train", {}) else f"sr.train.{k}"
+
     def check(k, kind, **kw):
-        where = f"{key}.{k}" if k in net_cfg.get("train", {}) else f"sr.train.{k}"
-        return get(train, k, kind, label=where, **kw)
+        return get(train, k, kind, label=where(k), **kw)
 
     checks = dict(lr_patch=(int, 4), batch_size=(int, 1), epochs=(int, 1), steps_per_epoch=(int, 1),
                   val_patches=(int, 1), patience=(int, 1), reduce_lr_patience=(int, 1), seed=(int, 0))

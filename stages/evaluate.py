@@ -129,7 +129,7 @@ def draw(runs, report, nets, images):
     for run in runs:
         s, rows = run.scale, []
         for name, stems in SHOW.items():
-            for k in stems:
+            for k in [k for k in stems if k in images[("hr", name, None)]]:  # fetch.images_per_set may leave some out
                 hr = modcrop(images[("hr", name, None)][k], s)
                 lr, sr = images[("lr", name, s)][k], images[("sr", name, run.name)][k]
                 rows.append((f"{name}/{k}", _panels(lr, hr, sr, s, crop=96)))

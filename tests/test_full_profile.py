@@ -1,13 +1,20 @@
-"""The real `dvc repro` on profiles/full.yaml with only its sizes shrunk.
+"""profiles/full.yaml, in two parts.
 
-Every net, scale, GAN run, arm, fold and seed count, hr_sr, and the SR nets' mixed precision and XLA are kept;
-steps, images, patches, widths and depths are shrunk so it runs on 2 CPU cores, and the data comes from the
-mirror (the profile downloads the full CIFAR-10 and DIV2K, which the mirror does not hold). The classifiers
-run in float32: on the CPU a float16 epoch of the 128x128 arms took 143 s against 2.4 s in float32, and
-tests/test_switches.py trains the classifier under mixed precision."""
+Resolution (fast): every stage DVC generates from the profile, with its command and its params as DVC reads
+them (every net, scale, GAN run, arm kind and switch; 5 folds x 3 seeds), without training anything.
+
+Execution (slow): the real `dvc repro` on the profile with one run per net (all nine nets, at x2, x3 and x4),
+one SR arm with its hr-sr twin, 2 folds x 1 seed, and steps, images, patches, widths and depths shrunk, so
+that every kind of stage runs on 2 CPU cores. The data comes from the mirror (the profile downloads the full
+CIFAR-10 and DIV2K, which the mirror does not hold). It runs in float32 without XLA: on the CPU those switches
+only cost time here (a float16 epoch of a 128x128 classifier arm took 143 s against 2.4 s in float32), and
+tests/test_switches.py and tests/test_gan.py prove them on every net, the GANs and the classifier.
+"""
 import json
 import shutil
+import subprocess
 
+import networkx as nx
 import pytest
 import yaml
 
@@ -16,13 +23,69 @@ from tests.conftest import ROOT
 from tests.helpers import override
 from tests.test_e2e import _sh, _tiny_repo, ran_stages
 
-pytestmark = pytest.mark.slow
+PROFILE = yaml.safe_load((ROOT / "profiles/full.yaml").read_text())
 
+
+@pytest.fixture(scope="module")
+def full_stages(tmp_path_factory):
+    """{stage name: Stage} as DVC itself generates them from dvc.yaml and profiles/full.yaml."""
+    from dvc.repo import Repo
+
+    repo = tmp_path_factory.mktemp("full-index")
+    shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
+    shutil.copy(ROOT / "profiles/full.yaml", repo / "params.yaml")
+    Repo.init(str(repo), no_scm=True)
+    return {s.name: s for s in Repo(str(repo)).index.stages}
+
+
+def _params_of(stage):
+    """The params a stage depends on, with the values DVC reads for it."""
+    return {k: v for dep in stage.deps if hasattr(dep, "read_params") for k, v in dep.read_params().items()}
+
+
+def test_every_run_of_the_profile_gets_its_stages_and_params(full_stages):
+    runs, gan_runs = PROFILE["sr"]["runs"], PROFILE["sr"]["gan_runs"]
+    assert {r["scale"] for r in runs.values()} == {2, 3, 4} and len(runs) == 20 and len(gan_runs) == 6
+    for run, entry in {**runs, **gan_runs}.items():
+        kinds = ("train_sr", "super_resolve") if run in runs else ("train_gan", "super_resolve_gan")
+        table = "sr.runs" if run in runs else "sr.gan_runs"
+        for kind in kinds:
+            stage = full_stages[f"{kind}@{run}"]
+            assert stage.cmd.endswith(f"--run {run}"), stage.cmd
+            assert _params_of(stage)[f"{table}.{run}"] == entry
+        train = _params_of(full_stages[f"{kinds[0]}@{run}"])
+        assert train["sr.train"]["mixed_precision"] is True and train["sr.train"]["jit_compile"] is True
+        assert train[f"sr.nets.{entry['net']}"] == PROFILE["sr"]["nets"][entry["net"]]
+        if run in gan_runs:
+            assert f"models/sr/{entry['generator']}.keras" in {str(d.def_path) for d in full_stages[
+                f"train_gan@{run}"].deps}
+
+
+def test_every_arm_of_the_profile_trains_with_its_fold_and_seed_counts(full_stages):
+    classify = PROFILE["classify"]
+    sources = ["lr", "hr"] + classify["sr_runs"]
+    for source in sources:
+        name = f"train_classifier@{source}" if source in ("lr", "hr") else f"train_classifier_sr@{source}"
+        got = _params_of(full_stages[name])
+        assert full_stages[name].cmd.endswith(f"--source {source}")
+        assert got["classify.folds"] == 5 and got["classify.seeds"] == [0, 1, 2] and got["epochs"] == 40
+        assert got["classify.recipe"] == classify["recipe"] and got["classify.scale"] == 4
+        assert got["classify.hr_sr"] == ["edsr_x4", "esrgan_x4"]
+    assert {n for n in full_stages if n.startswith("train_classifier")} == {
+        f"train_classifier@{s}" for s in ("lr", "hr")} | {f"train_classifier_sr@{r}" for r in classify["sr_runs"]}
+    assert _params_of(full_stages["evaluate_classify"])["classify"] == classify
+    assert {"fetch", "degrade", "evaluate", "evaluate_classify", "report"} <= set(full_stages)
+
+
+# --------------------------------------------------------------------------- execution
+RUNS = ["srcnn_x3", "fsrcnn_x2", "espcn_x3", "compact_x2", "edsr_x2", "rrdb_x3", "srresnet_x4"]
+GAN_RUNS = ["esrgan_x3", "srgan_x4"]
+ARM_RUN = "srgan_x4"  # the one SR arm (and its hr-sr twin): a GAN, whose generator the edit check changes
 SHRINK = {
     "epochs": 1,
-    "allow_cpu": True,  # the profile asks for mixed precision and XLA: on purpose on the CPU here
     "fetch.source": "mirror",
     "fetch.div2k": False,
+    "fetch.images_per_set": 4,
     "cifar.train_size": 160,
     "cifar.test_size": 40,
     "sr.train.data": ["t91"],
@@ -31,6 +94,12 @@ SHRINK = {
     "sr.train.batch_size": 2,
     "sr.train.val_patches": 4,
     "sr.perceptual.vgg_weights": "none",
+    "sr.train.mixed_precision": False,  # tests/test_switches.py and test_gan.py prove the switches on every net;
+    "sr.train.jit_compile": "auto",  # here XLA compiling and float16 on the CPU only cost time
+    "classify.sr_runs": [ARM_RUN],
+    "classify.hr_sr": [ARM_RUN],
+    "classify.folds": 2,
+    "classify.seeds": [0],
     "classify.decision.bootstrap": 100,
     "classify.recipe.mixed_precision": False,  # float16 convolutions are ~60x slower on the CPU (docstring)
 }
@@ -40,7 +109,9 @@ ARCH = {"srcnn": {"n1": 8, "n2": 4}, "fsrcnn": {"d": 8, "s": 4, "m": 1}, "espcn"
 
 
 def _shrunk(params):
-    """The profile with SHRINK applied and every net's width, depth and GAN budget cut; all else kept."""
+    """The profile with one run per net, SHRINK applied and every net's width, depth and GAN budget cut."""
+    params["sr"]["runs"] = {r: params["sr"]["runs"][r] for r in RUNS}
+    params["sr"]["gan_runs"] = {r: params["sr"]["gan_runs"][r] for r in GAN_RUNS}
     params = override(params, SHRINK)
     for net, cfg in params["sr"]["nets"].items():
         cfg.pop("train", None) if net != "esrgan" else cfg["train"].update(epochs=1, steps_per_epoch=1)
@@ -60,53 +131,66 @@ def full(tmp_path_factory):
     shutil.rmtree(dst.parent, ignore_errors=True)
 
 
-def test_full_profile_keeps_every_net_scale_arm_and_switch(full):
-    _, params, _, _ = full
-    profile = yaml.safe_load((ROOT / "profiles/full.yaml").read_text())
-    assert run_names(params) == run_names(profile)
-    shrunk = {"decision": params["classify"]["decision"], "recipe": params["classify"]["recipe"]}
-    assert params["classify"] == {**profile["classify"], **shrunk}
-    assert params["classify"]["recipe"] == {**profile["classify"]["recipe"], "mixed_precision": False}
-    assert params["sr"]["train"]["mixed_precision"] and params["sr"]["train"]["jit_compile"] is True
+@pytest.mark.slow
+def test_shrunk_profile_runs_every_net_and_every_kind_of_stage(full):
+    _, params, log, _ = full
+    assert {params["sr"]["runs"][r]["net"] for r in RUNS} | {params["sr"]["gan_runs"][r]["net"] for r in GAN_RUNS} == {
+        "srcnn", "fsrcnn", "espcn", "compact", "edsr", "srresnet", "rrdb", "srgan", "esrgan"}
+    assert {g.split("@")[0] for g in ran_stages(log)} == {
+        "fetch", "degrade", "train_sr", "train_gan", "super_resolve", "super_resolve_gan", "evaluate",
+        "train_classifier", "train_classifier_sr", "evaluate_classify", "report"}
+    assert set(RUNS + GAN_RUNS) <= set(run_names(PROFILE))
+    kept = {k: params["classify"][k] for k in ("scale", "recipe")}
+    assert kept == {"scale": 4, "recipe": {**PROFILE["classify"]["recipe"], "mixed_precision": False}}
 
 
-def test_full_profile_scores_every_run_at_its_scale(full):
+@pytest.mark.slow
+def test_shrunk_profile_scores_every_run_at_its_scale(full):
     dst, params, _, _ = full
     sr = json.loads((dst / "metrics/sr.json").read_text())
     nets = json.loads((dst / "metrics/sr_nets.json").read_text())
-    assert set(nets) == set(run_names(params))
+    assert set(nets) == set(RUNS + GAN_RUNS)
     for run, entry in nets.items():
         for dataset in ("set5", "set14", "bsd100", "cifar10"):
             assert entry["net"] in sr[dataset][f"x{entry['scale']}"], (run, dataset)
-    assert nets["srgan_x4"]["generator"] == "srresnet_x4" and nets["esrgan_x4"]["generator"] == "rrdb_x4"
+    assert nets["srgan_x4"]["generator"] == "srresnet_x4" and nets["esrgan_x3"]["generator"] == "rrdb_x3"
 
 
-def test_full_profile_decides_every_twin_pair(full):
-    dst, params, _, _ = full
+@pytest.mark.slow
+def test_shrunk_profile_decides_every_kind_of_twin_pair(full):
+    dst, _, _, _ = full
     cls = json.loads((dst / "metrics/classify.json").read_text())
-    sr_arms = {f"sr-{params['sr'].get('runs', {}).get(r, params['sr']['gan_runs'].get(r))['net']}"
-               for r in params["classify"]["sr_runs"]}
-    assert sr_arms | {"lr", "bicubic", "hr", "hr-bicubic", "hr-sr-edsr", "hr-sr-esrgan"} == set(cls["arms"])
-    assert len(cls["twins"]) == 2 * len(params["classify"]["sr_runs"]) + 2 * len(params["classify"]["hr_sr"])
-    assert cls["design"]["models_per_arm"] == 15 and len({a["params"] for a in cls["arms"].values()}) == 1
+    assert set(cls["arms"]) == {"lr", "bicubic", "hr", "hr-bicubic", "sr-srgan", "hr-sr-srgan"}
+    assert set(cls["twins"]) == {"sr-srgan_vs_lr", "sr-srgan_vs_bicubic", "hr-sr-srgan_vs_hr",
+                                 "hr-sr-srgan_vs_hr-bicubic"}
+    assert cls["design"]["models_per_arm"] == 2 and len({a["params"] for a in cls["arms"].values()}) == 1
+    hr_sr = json.loads((dst / f"models/cls/{ARM_RUN}/hr-sr-srgan/train.json").read_text())
+    assert hr_sr["input_shape"] == [128, 128, 3]  # the native 32x32 images super-resolved x4
     for t in cls["twins"].values():
         assert 0 <= t["p_value"] <= t["p_adjusted"] <= 1 and t["verdict"]
 
 
+@pytest.mark.slow
 def test_editing_one_generator_reruns_it_its_gan_and_their_dependents_only(full):
-    """A change to sr.nets.srresnet reruns every srresnet run, the SRGAN runs that fine-tune them, and what
-    reads their outputs (super-resolving, scoring, their classifier arms, the study's evaluation), nothing else.
+    """A change to sr.nets.srresnet makes DVC rerun the srresnet run, the SRGAN run that fine-tunes it, and
+    what reads their outputs (super-resolving, scoring, their classifier arms, the study's evaluation).
 
-    Runs last: it leaves the edited params in the shared workspace."""
+    Read from DVC without running: `dvc status` names the stages whose own deps changed, and DVC's stage graph
+    adds everything downstream of them, which `dvc repro` reruns because a saved Keras model never hashes the
+    same twice (its file holds a timestamp). Leaves the edit in the shared workspace: it runs last."""
+    from dvc.repo import Repo
+
     dst, params, _, env = full
     params["sr"]["nets"]["srresnet"]["arch"]["n_feats"] += 4
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    out = _sh("dvc repro", dst, env)
-    ran = ran_stages(out)
-    generators = [r for r, entry in params["sr"]["runs"].items() if entry["net"] == "srresnet"]
-    gans = [r for r, entry in params["sr"]["gan_runs"].items() if entry["generator"] in generators]
-    expected = {f"train_sr@{r}" for r in generators} | {f"super_resolve@{r}" for r in generators} | {
-        f"train_gan@{r}" for r in gans} | {f"super_resolve_gan@{r}" for r in gans} | {
-        f"train_classifier_sr@{r}" for r in params["classify"]["sr_runs"] if r in generators + gans} | {
-        "evaluate", "evaluate_classify", "report"}
-    assert ran == expected, f"ran {sorted(ran - expected)} beyond, missed {sorted(expected - ran)}"
+    r = subprocess.run(["dvc", "status", "--json"], cwd=dst, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    changed = set(json.loads(r.stdout))
+    assert changed == {"train_sr@srresnet_x4"}, changed
+    graph = Repo(str(dst)).index.graph
+    start = [s for s in graph if s.addressing in changed]
+    rerun = changed | {d.addressing for s in start for d in nx.ancestors(graph, s)}  # edges point to deps
+    expected = {"train_sr@srresnet_x4", "super_resolve@srresnet_x4", "train_gan@srgan_x4",
+                "super_resolve_gan@srgan_x4", f"train_classifier_sr@{ARM_RUN}", "evaluate", "evaluate_classify",
+                "report"}
+    assert rerun == expected, f"reruns {sorted(rerun - expected)} beyond, misses {sorted(expected - rerun)}"

@@ -320,6 +320,7 @@ def test_adversarial_training_on_tensorflow(tmp_path):
     _check_case(train_case(False, False, reload_in=tmp_path))
 
 
+@pytest.mark.slow
 def test_adversarial_training_on_tensorflow_with_xla_and_on_two_replicas(fresh_reports):
     """XLA on one device (op determinism, which turns XLA off, is never enabled in that process); two
     replicas without XLA, which TensorFlow refuses on logical CPU devices (it works on GPUs)."""
@@ -328,6 +329,7 @@ def test_adversarial_training_on_tensorflow_with_xla_and_on_two_replicas(fresh_r
     _check_case(mirrored, replicas=2, jit_compile=False)
 
 
+@pytest.mark.slow
 def test_adversarial_training_on_jax_and_with_jax_data_parallel(fresh_reports):
     parallel, single = fresh_reports["jax"]
     _check_case(parallel, replicas=2, jit_compile=True)

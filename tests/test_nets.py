@@ -1,6 +1,3 @@
-import os
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -100,36 +97,11 @@ def test_discriminator_takes_any_patch_size():
     assert tuple(d(np.zeros((2, 24, 40, 3), np.float32)).shape) == (2, 1)
 
 
-JAX_SCRIPT = """
-import numpy as np, keras
-from srtwins import nets
-from srtwins.imresize import imresize
-assert keras.backend.backend() == "jax"
-small = {"edsr": {"n_blocks": 2}, "srresnet": {"n_blocks": 2}, "rrdb": {"n_blocks": 1}}
-x = np.random.default_rng(0).random((2, 9, 11, 3)).astype(np.float32)
-for name in [n for n, s in nets.SPECS.items() if s.gan is None]:
-    for s in (2, 4):
-        y = np.asarray(nets.build(name, s, **small.get(name, {}))(x))
-        assert y.shape == (2, 9 * s, 11 * s, 3) and np.isfinite(y).all(), (name, s)
-up = np.asarray(nets.BicubicUpsample(3)(x))
-assert np.abs(up[0] - imresize(x[0].astype(np.float64), 3)).max() < 1e-5
-print("jax ok")
-"""
-
-
-def test_every_net_runs_on_jax_backend():
-    pytest.importorskip("jax")
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
-    r = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True, text=True)
-    assert r.returncode == 0 and "jax ok" in r.stdout, r.stderr[-3000:]
-
-
 def test_a_new_net_is_one_builder_and_one_spec_entry(monkeypatch):
     """A reader adds a net by writing a builder and registering it; params and stages resolve it by name."""
     import yaml
 
     from srtwins import srconfig
-    from tests.conftest import ROOT
 
     def tiny(scale, channels=3):
         lr = keras.Input((None, None, channels))

@@ -203,6 +203,7 @@ with tempfile.TemporaryDirectory() as tmp:
 """
 
 
+@pytest.mark.slow
 def test_super_resolve_memory_does_not_grow_with_the_dataset():
     """8x the images: the output grows by 340 MB, peak RSS only by the memory-mapped input (21 MB)."""
     import subprocess

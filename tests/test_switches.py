@@ -19,53 +19,66 @@ TINY = {"srcnn": {"n1": 8, "n2": 4}, "fsrcnn": {"d": 8, "s": 4, "m": 1}, "espcn"
         "compact": {}, "edsr": {"n_blocks": 1, "n_feats": 8}, "srresnet": {"n_blocks": 1, "n_feats": 8},
         "rrdb": {"n_blocks": 1, "n_feats": 8, "growth": 4}}
 
-# One process per (backend, switch): the backend and the logical devices are fixed when it starts.
+# One process per backend: the backend and the logical devices (two CPUs, for the replicas switch) are fixed
+# when it starts; it runs every switch in turn, each outside the others' settings.
 SCRIPT = r"""
 import json, sys, tempfile
 from pathlib import Path
-switch, tiny = sys.argv[1], json.loads(sys.argv[2])
+switches, tiny = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 import srtwins, keras  # srtwins first: it quiets TensorFlow's start-up notices
-if switch == "replicas" and keras.backend.backend() == "tensorflow":  # before TensorFlow initialises
+if keras.backend.backend() == "tensorflow":  # two logical CPUs, before TensorFlow initialises
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import numpy as np
 from srtwins import crossval, devices, nets, patches, train
-from srtwins.imresize import degrade
+from srtwins.imresize import degrade, imresize
 
-mixed, jit = switch == "mixed", True if switch == "xla" else "auto"
 rng = np.random.default_rng(0)
 hrs = [np.clip(rng.normal(128, 40, (24, 24, 3)).cumsum(1) / 8 % 256, 0, 255).astype(np.uint8) for _ in range(3)]
 pairs = patches.make_pairs(hrs, [degrade(h, 2) for h in hrs], 2)
-out, report = Path(tempfile.mkdtemp()), {}
-for name, options in tiny.items():
-    devices.setup(0, mixed, jit)
-    data = patches.PatchDataset(pairs, 2, 8, 2, 2, seed=0)
-    val = patches.fixed_set(pairs, 4, 8, 2, seed=0)
-    with devices.distribution_scope("cpu" if switch == "replicas" else "gpu"):
-        model = devices.float32_output(nets.build(name, 2, global_residual=True, **options))
-        before = {v.path: keras.ops.convert_to_numpy(v) for v in model.trainable_variables}
-        loss = train.SRLoss("mse")
-        stats, trained = train.fit(model, data, val, epochs=1, learning_rate=1e-3, loss=loss,
-                                   out_path=out / f"{name}.keras", jit_compile=jit, name=name)
-    after = {v.path: keras.ops.convert_to_numpy(v) for v in trained.trainable_variables}
-    shape = trained.output.shape[1:]  # the loss of a float16 prediction, symbolically: no eager ops to compile
-    half = loss.call(keras.Input(shape), keras.Input(shape, dtype="float16"))
-    report[name] = {"changed": all(not np.array_equal(before[k], after[k]) for k in before),
-                    "finite": all(np.isfinite(a).all() for a in after.values()),
-                    "loss_dtype": half.dtype, "output_dtype": trained.output.dtype,
-                    "compute_dtype": trained.layers[1].compute_dtype,
-                    "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
-                    "compute": stats["compute"]}
-if switch == "mixed":  # the classifier recipe, a few steps on tiny data
-    rec = crossval.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="cosine",
-                          augment=True, val_fraction=0.2, jit_compile="auto", mixed_precision=True)
-    images = rng.integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
-    model, history, _ = crossval.fit(images, np.arange(30) % 10, rec, seed=0)
-    report["classifier"] = {"finite": bool(np.isfinite(history["loss"]).all()),
-                            "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
-                            "compute": devices.describe(model, rec.jit_compile)}
-print("REPORT " + json.dumps(report))
+out, reports = Path(tempfile.mkdtemp()), {}
+for switch in switches:
+    mixed, jit = switch == "mixed", True if switch == "xla" else "auto"
+    report = reports[switch] = {}
+    for name, options in tiny.items():
+        devices.setup(0, mixed, jit)
+        data = patches.PatchDataset(pairs, 2, 8, 2, 2, seed=0)
+        val = patches.fixed_set(pairs, 4, 8, 2, seed=0)
+        with devices.distribution_scope("cpu" if switch == "replicas" else "gpu"):
+            model = devices.float32_output(nets.build(name, 2, global_residual=True, **options))
+            before = {v.path: keras.ops.convert_to_numpy(v) for v in model.trainable_variables}
+            loss = train.SRLoss("mse")
+            stats, trained = train.fit(model, data, val, epochs=1, learning_rate=1e-3, loss=loss,
+                                       out_path=out / f"{name}.keras", jit_compile=jit, name=name)
+        after = {v.path: keras.ops.convert_to_numpy(v) for v in trained.trainable_variables}
+        shape = trained.output.shape[1:]  # the loss of a float16 prediction, symbolically: no eager ops to compile
+        half = loss.call(keras.Input(shape), keras.Input(shape, dtype="float16"))
+        report[name] = {"changed": all(not np.array_equal(before[k], after[k]) for k in before),
+                        "finite": all(np.isfinite(a).all() for a in after.values()),
+                        "loss_dtype": half.dtype, "output_dtype": trained.output.dtype,
+                        "compute_dtype": trained.layers[1].compute_dtype,
+                        "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
+                        "compute": stats["compute"]}
+    if switch == "mixed":  # the classifier recipe, a few steps on tiny data
+        rec = crossval.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="cosine",
+                              augment=True, val_fraction=0.2, jit_compile="auto", mixed_precision=True)
+        images = rng.integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
+        model, history, _ = crossval.fit(images, np.arange(30) % 10, rec, seed=0)
+        report["classifier"] = {"finite": bool(np.isfinite(history["loss"]).all()),
+                                "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
+                                "compute": devices.describe(model, rec.jit_compile)}
+if keras.backend.backend() == "jax":  # every net at x2 and x4, and the bicubic layer, on JAX
+    x = rng.random((2, 9, 11, 3)).astype(np.float32)
+    shapes = {}
+    for name in [n for n, s in nets.SPECS.items() if s.gan is None]:
+        for s in (2, 4):
+            y = np.asarray(nets.build(name, s, **tiny[name])(x))
+            shapes[f"{name}_x{s}"] = [list(y.shape), bool(np.isfinite(y).all())]
+    up = np.asarray(nets.BicubicUpsample(3)(x))
+    error = float(np.abs(up[0] - imresize(x[0].astype(np.float64), 3)).max())
+    reports["jax_nets"] = {"shapes": shapes, "bicubic_error": error}
+print("REPORT " + json.dumps(reports))
 """
 
 
@@ -73,15 +86,16 @@ HAS_JAX = importlib.util.find_spec("jax") is not None
 BACKENDS = ["tensorflow", pytest.param("jax", marks=pytest.mark.skipif(not HAS_JAX, reason="jax not installed"))]
 
 
-def _run(backend, switch):
-    """One (backend, switch) process; its JSON report. JAX's non-partitionable threefry only speeds up
+SWITCHES = ["mixed", "xla", "replicas"]
+
+
+def _run(backend):
+    """One backend's process, every switch; its JSON report. JAX's non-partitionable threefry only speeds up
     compiling the weight initialisers on the CPU (8x); the switches are untouched."""
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu",
-           "JAX_THREEFRY_PARTITIONABLE": "0"}
-    if switch == "replicas":
-        env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-    r = subprocess.run([sys.executable, "-c", SCRIPT, switch, json.dumps(TINY)], env=env, capture_output=True,
-                       text=True, cwd=ROOT)
+           "JAX_THREEFRY_PARTITIONABLE": "0", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    r = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(SWITCHES), json.dumps(TINY)], env=env,
+                       capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in r.stdout.splitlines() if line.startswith("REPORT ")]
     assert r.returncode == 0 and lines, r.stderr[-4000:]
     return json.loads(lines[-1][len("REPORT "):])
@@ -89,12 +103,13 @@ def _run(backend, switch):
 
 @pytest.fixture(scope="module")
 def switch_runs(request):
-    """The selected (backend, switch) processes, two at a time: each is mostly one busy thread."""
-    wanted = sorted({(item.callspec.params["backend"], item.callspec.params["switch"])
-                     for item in request.session.items if "switch_runs" in getattr(item, "fixturenames", ())
+    """{backend: future of its report}: the selected backends' processes, side by side (each is mostly one busy
+    thread)."""
+    wanted = sorted({item.callspec.params["backend"] for item in request.session.items
+                     if "switch_runs" in getattr(item, "fixturenames", ()) and "backend" in item.callspec.params
                      and (HAS_JAX or item.callspec.params["backend"] != "jax")})
     with ThreadPoolExecutor(2) as pool:
-        yield {key: pool.submit(_run, *key) for key in wanted}
+        yield {backend: pool.submit(_run, backend) for backend in wanted}
 
 
 def _mixed(report):
@@ -119,16 +134,30 @@ def _replicas(report):
         assert report[name]["compute"]["replicas"] == 2, (name, report[name]["compute"])
 
 
-@pytest.mark.parametrize("switch", ["mixed", "xla", "replicas"])
+@pytest.mark.slow
+@pytest.mark.parametrize("switch", SWITCHES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_switch_trains_every_psnr_net(backend, switch, switch_runs):
     """Two steps of every net through train.fit: the weights change and stay finite; the record says so."""
-    report = switch_runs[backend, switch].result()
+    report = switch_runs[backend].result()[switch]
     for name in PSNR_NETS:
         got = report[name]
         assert got["changed"] and got["finite"], (name, got)
         assert got["compute"]["backend"] == backend and got["compute"]["device"] == "cpu", (name, got)
     {"mixed": _mixed, "xla": _xla, "replicas": _replicas}[switch](report)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_JAX, reason="jax not installed")
+@pytest.mark.parametrize("backend", ["jax"])
+def test_every_net_runs_on_jax_backend(backend, switch_runs):
+    """Every PSNR net at x2 and x4 maps LR to its HR shape with finite values on JAX; the bicubic layer is
+    MATLAB's imresize there too (from the JAX switch process)."""
+    report = switch_runs[backend].result()["jax_nets"]
+    for name in PSNR_NETS:
+        for s in (2, 4):
+            assert report["shapes"][f"{name}_x{s}"] == [[2, 9 * s, 11 * s, 3], True], (name, s)
+    assert report["bicubic_error"] < 1e-5
 
 
 GPU_PARAMS = {"sr": {"train": {"mixed_precision": True}}}
