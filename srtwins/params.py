@@ -25,7 +25,8 @@ def load(path="params.yaml"):
 def get(params, key, kind, *, choices=None, minimum=None, maximum=None, default=_MISSING, label=None):
     """The value at dotted ``key``, checked against ``kind`` (a type or tuple), ``choices`` and the bounds.
 
-    Errors name ``label`` when given (where the user set the value), else ``key``.
+    Errors name ``label`` when given (where the user set the value), else ``key``. A null that ``kind``
+    admits (``type(None)`` in it) is returned as it is: choices and bounds are for values.
     """
     name = label or key
     node = params
@@ -37,6 +38,8 @@ def get(params, key, kind, *, choices=None, minimum=None, maximum=None, default=
         node = node[part]
     if not isinstance(node, kind) or (isinstance(node, bool) and kind is not bool):
         raise SrtwinsError(f"params: '{name}' must be {_name(kind)}, got {node!r}")
+    if node is None:
+        return node
     if choices is not None and node not in choices:
         raise SrtwinsError(f"params: '{name}' = {node!r} is not allowed; allowed: {', '.join(map(str, choices))}")
     if minimum is not None and node < minimum:

@@ -4,6 +4,7 @@ The mirror is ``fetch.mirror`` in params.yaml, or $SRTWINS_MIRROR when set. DIV2
 ``degrade.scales``; data/raw/div2k/index.json says what was fetched (nothing when fetch.div2k is false).
 """
 import os
+from functools import partial
 from pathlib import Path
 
 from srtwins import SrtwinsError, cli, div2k, fetch, paths
@@ -16,9 +17,7 @@ def main():
     source = get(params, "fetch.source", str, choices=("mirror", "download"))
     n_train = get(params, "cifar.train_size", int, minimum=1)
     n_test = get(params, "cifar.test_size", int, minimum=1)
-    per_set = get(params, "fetch.images_per_set", (int, type(None)))  # null: every image of each SR set
-    if per_set is not None:
-        get(params, "fetch.images_per_set", int, minimum=1)
+    per_set = get(params, "fetch.images_per_set", (int, type(None)), minimum=1)  # null: every image of each set
     dl = dict(retries=get(params, "fetch.retries", int, minimum=0),
               timeout=get(params, "fetch.timeout_s", (int, float), minimum=1))
     div2k_scales = scales(params) if get(params, "fetch.div2k", bool) else []
@@ -27,15 +26,11 @@ def main():
         if not mirror.is_dir():
             raise SrtwinsError(f"mirror folder {mirror} does not exist (fetch.mirror or $SRTWINS_MIRROR)")
         cifar_dir = fetch.cifar10_folder_from_mirror(mirror)
-        def reader(name):
-            return fetch.mirror_reader(mirror, name)
-
+        reader = partial(fetch.mirror_reader, mirror)
         put_div2k = div2k.from_mirror(mirror, div2k_scales)
     else:
         cifar_dir = fetch.cifar10_folder_from_download(paths.DOWNLOADS, **dl)
-        def reader(name):
-            return fetch.download_reader(paths.DOWNLOADS, name, **dl)
-
+        reader = partial(fetch.download_reader, paths.DOWNLOADS, **dl)
         put_div2k = div2k.from_download(paths.DOWNLOADS, div2k_scales, **dl)
 
     with atomic_dir(paths.RAW) as tmp:

@@ -10,8 +10,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = os.environ.get("SRTWINS_MIRROR")
-
-
 REQUIRE_MIRROR = os.environ.get("SRTWINS_REQUIRE_MIRROR") == "1"  # CI sets it: a missing mirror fails
 
 

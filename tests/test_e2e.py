@@ -209,6 +209,10 @@ def _weights(path):
     return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
 
 
+def _files(folder):
+    return sorted(p.relative_to(folder) for p in folder.rglob("*") if p.is_file())
+
+
 def test_sigkill_mid_stage_leaves_no_temp_in_deps_and_a_rerun_recovers(repo, tmp_path):
     """Each kill (see ``repo``) left its stage unfinished and no temp file where stages read; the recovered run's
     model and super-resolved images are bit for bit those of an uninterrupted rerun of the same stages.
@@ -218,16 +222,15 @@ def test_sigkill_mid_stage_leaves_no_temp_in_deps_and_a_rerun_recovers(repo, tmp
     for stage, kill in kills.items():
         assert kill["unfinished"], f"{stage} finished before the kill:\n{kill['log']}"
     assert {stage: kill["stale"] for stage, kill in kills.items()} == {"train_sr": [], "super_resolve": []}
-    recovered = tmp_path / "recovered"
-    shutil.copytree(dst / "data/sr/espcn_x2", recovered)
+    recovered, rerun = tmp_path / "recovered", dst / "data/sr/espcn_x2"
+    shutil.copytree(rerun, recovered)
     model = _weights(dst / "models/sr/espcn_x2.keras")
     for stage in ("train_sr@espcn_x2", "super_resolve@espcn_x2"):
         _sh(f"dvc repro --force --single-item {stage}", dst, env)
     for a, b in zip(model, _weights(dst / "models/sr/espcn_x2.keras"), strict=True):
         np.testing.assert_array_equal(a, b)
-    files = sorted(p.relative_to(recovered) for p in recovered.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(dst / "data/sr/espcn_x2") for p in (dst / "data/sr/espcn_x2").rglob("*")
-                           if p.is_file())
+    files = _files(recovered)
+    assert files == _files(rerun)
     for rel in files:
         if rel.name != "speed.json":  # measured images per second
-            assert (recovered / rel).read_bytes() == (dst / "data/sr/espcn_x2" / rel).read_bytes(), rel
+            assert (recovered / rel).read_bytes() == (rerun / rel).read_bytes(), rel
