@@ -93,3 +93,16 @@ def call_stage(monkeypatch, capsys):
         return subprocess.CompletedProcess([stage, *args], code, out, err)
 
     return call
+
+
+# The files that run pipelines or fresh training processes, longest first: `pytest -n 2 --dist loadfile
+# --no-loadscope-reorder` (the README's test command) starts its two workers on the first two.
+LONGEST_FIRST = ["test_full_profile.py", "test_e2e.py", "test_switches.py", "test_gan.py"]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file stays

@@ -188,8 +188,8 @@ def test_editing_one_generator_reruns_it_its_gan_and_their_dependents_only(full)
     changed = set(json.loads(r.stdout))
     assert changed == {"train_sr@srresnet_x4"}, changed
     graph = Repo(str(dst)).index.graph
-    start = [s for s in graph if s.addressing in changed]
-    rerun = changed | {d.addressing for s in start for d in nx.ancestors(graph, s)}  # edges point to deps
+    start = [s for s in graph if s.name in changed]  # addressing is relative to the cwd
+    rerun = changed | {d.name for s in start for d in nx.ancestors(graph, s)}  # edges point to deps
     expected = {"train_sr@srresnet_x4", "super_resolve@srresnet_x4", "train_gan@srgan_x4",
                 "super_resolve_gan@srgan_x4", f"train_classifier_sr@{ARM_RUN}", "evaluate", "evaluate_classify",
                 "report"}
