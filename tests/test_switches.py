@@ -93,7 +93,8 @@ def _run(backend):
     """One backend's process, every switch; its JSON report. JAX's non-partitionable threefry only speeds up
     compiling the weight initialisers on the CPU (8x); the switches are untouched."""
     env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu",
-           "JAX_THREEFRY_PARTITIONABLE": "0", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+           "JAX_THREEFRY_PARTITIONABLE": "0",  # LLVM at -O0: XLA compiles these tiny steps faster
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"}
     r = subprocess.run([sys.executable, "-c", SCRIPT, json.dumps(SWITCHES), json.dumps(TINY)], env=env,
                        capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in r.stdout.splitlines() if line.startswith("REPORT ")]
