@@ -3,14 +3,19 @@
 Resolution (fast): every stage DVC generates from the profile, with its command and its params as DVC reads
 them (every net, scale, GAN run, arm kind and switch; 5 folds x 3 seeds), without training anything.
 
-Execution (slow): the real `dvc repro` on the profile with one run per net (all nine nets, at x2, x3 and x4),
-one SR arm with its hr-sr twin, 2 folds x 1 seed, and steps, images, patches, widths and depths shrunk, so
-that every kind of stage runs on 2 CPU cores. The data comes from the mirror (the profile downloads the full
-CIFAR-10 and DIV2K, which the mirror does not hold). It runs in float32 without XLA: on the CPU those switches
-only cost time here (a float16 epoch of a 128x128 classifier arm took 143 s against 2.4 s in float32), and
-tests/test_switches.py and tests/test_gan.py prove them on every net, the GANs and the classifier.
+Execution (slow): every stage DVC generates from the profile with one run per net (all nine nets, at x2, x3
+and x4), one SR arm with its hr-sr twin, 2 folds x 1 seed, and steps, images, patches, widths and depths
+shrunk, so that every kind of stage runs on 2 CPU cores. The data comes from the mirror (the profile downloads
+the full CIFAR-10 and DIV2K, which the mirror does not hold). It runs in float32 without XLA: on the CPU those
+switches only cost time here (a float16 epoch of a 128x128 classifier arm took 143 s against 2.4 s in
+float32), and tests/test_switches.py and tests/test_gan.py prove them on every net, the GANs and the classifier.
+
+The stages' commands, as DVC resolves them, run in DVC's order in one Python process, and `dvc commit` records
+them: 23 stage processes would spend about 8 s each importing TensorFlow. tests/test_e2e.py runs the real
+`dvc repro`, one process per stage.
 """
 import json
+import shlex
 import shutil
 import subprocess
 
@@ -21,7 +26,7 @@ import yaml
 from srtwins.params import run_names
 from tests.conftest import ROOT
 from tests.helpers import override
-from tests.test_e2e import _sh, _tiny_repo, ran_stages
+from tests.test_e2e import _sh, _tiny_repo
 
 PROFILE = yaml.safe_load((ROOT / "profiles/full.yaml").read_text())
 
@@ -122,21 +127,54 @@ def _shrunk(params):
     return params
 
 
+# Each command is `python -m stages.<stage> [args]`; this runs them in turn as `python -m` would, in the copy.
+RUN_IN_ONE_PROCESS = r"""
+import importlib, shlex, sys
+import srtwins, keras  # srtwins first: it quiets TensorFlow's start-up notices
+from srtwins import cli
+for cmd in sys.argv[1:]:
+    python, flag, module, *args = shlex.split(cmd)
+    assert (python, flag) == ("python", "-m") and module.startswith("stages."), cmd
+    print(f"Running stage command {cmd!r}", flush=True)
+    sys.argv = [module.replace(".", "/") + ".py", *args]
+    cli.run(importlib.import_module(module).main)
+    keras.backend.clear_session()
+"""
+
+
+def _in_dvc_order(dst):
+    """{name: command} of every stage DVC generates in ``dst``, each after the stages it depends on."""
+    from dvc.repo import Repo
+
+    graph = Repo(str(dst)).index.graph  # edges point from a stage to the stages it depends on
+    return {s.name: s.cmd for s in reversed(list(nx.topological_sort(graph)))}
+
+
 @pytest.fixture(scope="module")
 def full(tmp_path_factory):
     dst = tmp_path_factory.mktemp("full") / "srtwins"
     env = _tiny_repo(dst, profile=ROOT / "profiles/full.yaml", shrink=_shrunk)
-    log = _sh("dvc repro", dst, env)
-    yield dst, yaml.safe_load((dst / "params.yaml").read_text()), log, env
+    stages = _in_dvc_order(dst)
+    log = _sh(f"python -c {shlex.quote(RUN_IN_ONE_PROCESS)} {shlex.join(stages.values())}", dst, env)
+    _sh("dvc commit --force", dst, env)  # dvc.lock: every stage's deps and outs, as `dvc repro` records them
+    yield dst, yaml.safe_load((dst / "params.yaml").read_text()), stages, log, env
     shutil.rmtree(dst.parent, ignore_errors=True)
 
 
 @pytest.mark.slow
+def test_every_stage_ran_and_dvc_records_all_as_up_to_date(full):
+    dst, _, stages, log, env = full
+    assert [line.split("'")[1] for line in log.splitlines() if line.startswith("Running stage command")] == list(
+        stages.values())
+    assert "up to date" in _sh("dvc status", dst, env)  # every out there, every dep as the stages read it
+
+
+@pytest.mark.slow
 def test_shrunk_profile_runs_every_net_and_every_kind_of_stage(full):
-    _, params, log, _ = full
+    _, params, stages, _, _ = full
     assert {params["sr"]["runs"][r]["net"] for r in RUNS} | {params["sr"]["gan_runs"][r]["net"] for r in GAN_RUNS} == {
         "srcnn", "fsrcnn", "espcn", "compact", "edsr", "srresnet", "rrdb", "srgan", "esrgan"}
-    assert {g.split("@")[0] for g in ran_stages(log)} == {
+    assert {g.split("@")[0] for g in stages} == {
         "fetch", "degrade", "train_sr", "train_gan", "super_resolve", "super_resolve_gan", "evaluate",
         "train_classifier", "train_classifier_sr", "evaluate_classify", "report"}
     assert set(RUNS + GAN_RUNS) <= set(run_names(PROFILE))
@@ -146,7 +184,7 @@ def test_shrunk_profile_runs_every_net_and_every_kind_of_stage(full):
 
 @pytest.mark.slow
 def test_shrunk_profile_scores_every_run_at_its_scale(full):
-    dst, params, _, _ = full
+    dst, *_ = full
     sr = json.loads((dst / "metrics/sr.json").read_text())
     nets = json.loads((dst / "metrics/sr_nets.json").read_text())
     assert set(nets) == set(RUNS + GAN_RUNS)
@@ -158,7 +196,7 @@ def test_shrunk_profile_scores_every_run_at_its_scale(full):
 
 @pytest.mark.slow
 def test_shrunk_profile_decides_every_kind_of_twin_pair(full):
-    dst, _, _, _ = full
+    dst, *_ = full
     cls = json.loads((dst / "metrics/classify.json").read_text())
     assert set(cls["arms"]) == {"lr", "bicubic", "hr", "hr-bicubic", "sr-srgan", "hr-sr-srgan"}
     assert set(cls["twins"]) == {"sr-srgan_vs_lr", "sr-srgan_vs_bicubic", "hr-sr-srgan_vs_hr",
@@ -180,7 +218,7 @@ def test_editing_one_generator_reruns_it_its_gan_and_their_dependents_only(full)
     same twice (its file holds a timestamp). Leaves the edit in the shared workspace: it runs last."""
     from dvc.repo import Repo
 
-    dst, params, _, env = full
+    dst, params, _, _, env = full
     params["sr"]["nets"]["srresnet"]["arch"]["n_feats"] += 4
     (dst / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     r = subprocess.run(["dvc", "status", "--json"], cwd=dst, env=env, capture_output=True, text=True)
