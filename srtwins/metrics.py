@@ -50,18 +50,28 @@ def ssim(a, b):
     )
 
 
-def score(sr, hr, scale):
-    """All five metrics for one uint8 image pair of equal shape, ``scale`` pixels shaved."""
+def _checked(sr, hr):
     sr, hr = np.asarray(sr), np.asarray(hr)
     if sr.shape != hr.shape:
         raise SrtwinsError(f"shape mismatch: output {sr.shape} vs reference {hr.shape}")
     if sr.dtype != np.uint8 or hr.dtype != np.uint8:
         raise SrtwinsError("score() expects uint8 images (clip and round outputs first)")
+    return sr, hr
+
+
+def score_y(sr, hr, scale):
+    """The published tables' two metrics (PSNR and SSIM on Y) for one uint8 image pair, ``scale`` pixels shaved."""
+    sr, hr = _checked(sr, hr)
     sy, hy = shave(rgb_to_y(sr), scale), shave(rgb_to_y(hr), scale)
+    return {"psnr_y": psnr(sy, hy), "ssim_y": ssim(sy, hy)}
+
+
+def score(sr, hr, scale):
+    """All five metrics for one uint8 image pair of equal shape, ``scale`` pixels shaved."""
+    sr, hr = _checked(sr, hr)
     srgb, hrgb = shave(sr, scale), shave(hr, scale)
     return {
-        "psnr_y": psnr(sy, hy),
-        "ssim_y": ssim(sy, hy),
+        **score_y(sr, hr, scale),
         "psnr_rgb": psnr(srgb, hrgb),
         "ssim_rgb": ssim(srgb, hrgb),
         "mse_rgb": mse(srgb, hrgb),
