@@ -44,9 +44,10 @@ def record(path, section, figures):
 def bench_nets(scale, lr_patch, batch, steps, out=None):
     import keras
 
-    from srtwins import devices, nets
+    from srtwins import compute
+    from srtwins.sr import nets
 
-    devices.setup(0)
+    compute.setup(0)
     rng = np.random.default_rng(0)
     x = rng.random((batch * steps, lr_patch, lr_patch, 3), dtype=np.float32)
     y = rng.random((batch * steps, lr_patch * scale, lr_patch * scale, 3), dtype=np.float32)
@@ -77,7 +78,7 @@ def bench_classifiers(sizes, n, epochs, out=None):
 
     import yaml
 
-    from srtwins import crossval
+    from srtwins.twins import crossval
 
     rec = crossval.recipe(yaml.safe_load(open("params.yaml")))
     rng = np.random.default_rng(0)
@@ -97,8 +98,8 @@ def bench_classifiers(sizes, n, epochs, out=None):
 
 
 def bench_superres(n, net, scale, batch):
-    from srtwins import nets
-    from srtwins.superres import super_resolve_array
+    from srtwins.sr import nets
+    from srtwins.sr.superres import super_resolve_array
 
     model = nets.build(net, scale)
     with tempfile.TemporaryDirectory(dir=".") as tmp:

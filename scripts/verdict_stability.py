@@ -26,8 +26,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from srtwins import SrtwinsError, cli, stability  # noqa: E402
+from srtwins import SrtwinsError, cli  # noqa: E402
 from srtwins.io import read_json, write_json  # noqa: E402
+from srtwins.report import stability  # noqa: E402
 
 RECORD = ROOT / "metrics/stability.json"
 

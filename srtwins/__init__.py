@@ -1,7 +1,4 @@
 """srtwins: does super-resolving low-resolution images make a classifier better?"""
-from srtwins import quiet
-
-quiet.install()  # TensorFlow's start-up notices off the terminal (TF_CPP_MIN_LOG_LEVEL=0 shows them)
 
 
 class SrtwinsError(Exception):

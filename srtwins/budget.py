@@ -15,9 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from srtwins import SrtwinsError, arms, paths, srconfig
-from srtwins.fetch import MANIFESTS, read_manifest
-from srtwins.params import get, get_list, run_names, scales
+from srtwins import SrtwinsError, paths
+from srtwins.config import get, get_list, run_names, scales
+from srtwins.data.fetch import MANIFESTS, read_manifest
+from srtwins.sr import srconfig
+from srtwins.twins import arms
 
 CIFAR_SIDE = 32
 PROBE_SIDE = 8  # LR side the SR nets are probed at: their FLOPs and sizes scale with pixels from there
@@ -79,7 +81,7 @@ def keras_bytes(facts, mixed_precision):
 
 def net_facts(net, scale, arch):
     """Facts of one SR net (built once per distinct architecture: srgan shares srresnet's)."""
-    from srtwins import nets
+    from srtwins.sr import nets
 
     builder = nets.spec(net).builder
     defaults = {k: p.default for k, p in inspect.signature(builder).parameters.items() if p.default is not p.empty}
@@ -88,7 +90,7 @@ def net_facts(net, scale, arch):
 
 @functools.lru_cache(maxsize=None)
 def _built_facts(net, scale, arch):
-    from srtwins import nets
+    from srtwins.sr import nets
 
     return model_facts(nets.build(net, scale, **dict(arch)), (PROBE_SIDE, PROBE_SIDE, 3))
 
@@ -96,14 +98,14 @@ def _built_facts(net, scale, arch):
 @functools.lru_cache(maxsize=None)
 def classifier_facts(rec, side):
     """Facts of the recipe's classifier for a side x side input."""
-    from srtwins.classify import build
+    from srtwins.twins.classifiers import build
 
     return model_facts(build(rec.model, (side, side, 3), grid=rec.grid, augment=rec.augment), (side, side, 3))
 
 
 def model_facts(model, probe_shape):
     """Counts and FLOPs per input pixel of a built model, probed once at ``probe_shape``."""
-    from srtwins.flops import model_flops
+    from srtwins.sr.flops import model_flops
 
     flops, _ = model_flops(model, probe_shape)
     def count(weights):
@@ -198,7 +200,7 @@ def _evaluate(params, stage):
 
 
 def _train_classifier(params, stage):
-    from srtwins.crossval import recipe
+    from srtwins.twins.crossval import recipe
 
     source, rec, seeds = str(stage.item), recipe(params), arms.seeds(params)
     folds, scale = get(params, "classify.folds", int, minimum=2), arms.study_scale(params)

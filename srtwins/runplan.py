@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from srtwins import SrtwinsError, stagegraph
-from srtwins.params import load
+from srtwins.config import load
 
 CPU_RATES = Path(__file__).resolve().parents[1] / "benchmarks" / "throughput-cpu.json"
 

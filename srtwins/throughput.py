@@ -8,10 +8,12 @@ import functools
 import math
 from dataclasses import dataclass
 
-from srtwins import SrtwinsError, arms, paths, srconfig
+from srtwins import SrtwinsError, paths
 from srtwins.budget import CIFAR_SIDE, arm_side, cifar_counts, image_pixels, image_shapes, net_facts
+from srtwins.config import get
 from srtwins.io import read_json
-from srtwins.params import get
+from srtwins.sr import srconfig
+from srtwins.twins import arms
 
 BACKWARD = 2  # a backward pass costs about twice the forward pass: one training step is 3 forward passes
 
@@ -56,7 +58,7 @@ def stage_estimate(params, stage, rates):
 
 def _measured(rates, table, net):
     """(rate, reference facts) of the benchmark entry for ``net`` (a GAN net uses its generator's)."""
-    from srtwins import nets
+    from srtwins.sr import nets
 
     name = nets.spec(net).builder.__name__
     rate = rates.nets.get(table, {}).get(name)
@@ -95,8 +97,8 @@ def _adversarial_cost(run, g):
 
 @functools.lru_cache(maxsize=None)
 def _discriminator_flops(side):
-    from srtwins import nets
-    from srtwins.flops import model_flops
+    from srtwins.sr import nets
+    from srtwins.sr.flops import model_flops
 
     return model_flops(nets.discriminator(), (side, side, 3))[0]
 
@@ -105,7 +107,7 @@ def _discriminator_flops(side):
 def _vgg_flops(side, layer):
     import keras
 
-    from srtwins.flops import model_flops
+    from srtwins.sr.flops import model_flops
 
     vgg = keras.applications.VGG19(weights=None, include_top=False)
     return model_flops(keras.Model(vgg.input, vgg.get_layer(layer).output), (side, side, 3))[0]
@@ -126,7 +128,7 @@ def _super_resolve(params, stage, rates):
 
 
 def _train_classifier(params, stage, rates):
-    from srtwins.crossval import recipe
+    from srtwins.twins.crossval import recipe
 
     rec, seeds = recipe(params), arms.seeds(params)
     folds, scale = get(params, "classify.folds", int, minimum=2), arms.study_scale(params)

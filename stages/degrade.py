@@ -6,9 +6,9 @@ import numpy as np
 from tqdm import tqdm
 
 from srtwins import cli, paths
-from srtwins.imresize import degrade
+from srtwins.config import load, scales
+from srtwins.data.imresize import degrade
 from srtwins.io import atomic_dir, load_npy, read_image_dir, save_npy, write_png
-from srtwins.params import load, scales
 
 
 def main():

@@ -12,13 +12,15 @@ import json
 
 import pandas as pd
 
-from srtwins import SrtwinsError, cli, evaluate, paths, plots, srconfig
-from srtwins.flops import flops_per_output_mpx
-from srtwins.imresize import modcrop
-from srtwins.infer import load_model
+from srtwins import SrtwinsError, cli, paths
+from srtwins.config import get_list, load, run_names, scales
+from srtwins.data.imresize import modcrop
 from srtwins.io import atomic_file, load_npy, read_image_dir, write_json
-from srtwins.metrics import mean_scores, score
-from srtwins.params import get_list, load, run_names, scales
+from srtwins.report import plots
+from srtwins.sr import scoring, srconfig
+from srtwins.sr.flops import flops_per_output_mpx
+from srtwins.sr.infer import load_model
+from srtwins.sr.quality import mean_scores, score
 
 SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
 
@@ -26,7 +28,7 @@ SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_S
 def main():
     params = load()
     wanted = scales(params)
-    methods = get_list(params, "evaluate.baselines", str, choices=evaluate.BASELINES)
+    methods = get_list(params, "evaluate.baselines", str, choices=scoring.BASELINES)
     runs = [srconfig.resolve(params, r) for r in run_names(params)]
     for run in runs:
         if run.scale not in wanted:
@@ -73,11 +75,11 @@ def score_sets(images, wanted, methods, runs):
         for s in wanted:
             lr = images[("lr", name, s)]
             for m in methods:
-                rows += _rows(name, s, m, evaluate.baseline_rows([lr[k] for k in hr], list(hr.values()), s, m), hr)
+                rows += _rows(name, s, m, scoring.baseline_rows([lr[k] for k in hr], list(hr.values()), s, m), hr)
         for run in runs:
             sr = images[("sr", name, run.name)]
             rows += _rows(name, run.scale, run.net,
-                          evaluate.score_images([sr[k] for k in hr], list(hr.values()), run.scale), hr)
+                          scoring.score_images([sr[k] for k in hr], list(hr.values()), run.scale), hr)
     return rows
 
 
@@ -87,10 +89,10 @@ def score_cifar(images, wanted, methods, runs):
     rows = []
     for s in wanted:
         for m in methods:
-            scores = evaluate.cifar_baseline_rows(images[("lr", paths.CIFAR, s)], hr, s, m)
+            scores = scoring.cifar_baseline_rows(images[("lr", paths.CIFAR, s)], hr, s, m)
             rows += _rows(paths.CIFAR, s, m, scores, range(len(scores)))
     for run in runs:
-        scores = evaluate.score_images(images[("sr", paths.CIFAR, run.name)], hr, run.scale)
+        scores = scoring.score_images(images[("sr", paths.CIFAR, run.name)], hr, run.scale)
         rows += _rows(paths.CIFAR, run.scale, run.net, scores, range(len(scores)))
     return rows
 
@@ -146,7 +148,7 @@ def draw(runs, report, nets, images):
 
 
 def _panels(lr, hr, sr, s, crop=None):
-    bic = evaluate.upscale(lr, hr.shape[:2], "bicubic")
+    bic = scoring.upscale(lr, hr.shape[:2], "bicubic")
     def c(im):
         return plots.crop(im, crop) if crop else im
 

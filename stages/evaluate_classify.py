@@ -12,9 +12,10 @@ import json
 import numpy as np
 import pandas as pd
 
-from srtwins import SrtwinsError, arm_inputs, arms, cli, paths, stats
+from srtwins import SrtwinsError, cli, paths
+from srtwins.config import get, load
 from srtwins.io import atomic_file, load_npy, write_json
-from srtwins.params import get, load
+from srtwins.twins import arm_inputs, arms, stats
 
 OUT = paths.PLOTS / "classify"
 
@@ -107,7 +108,7 @@ def psnr_vs_gain(twins, runs, y, sr, report, n_boot):
 
 
 def draw(study_arms, runs, y, report, sr):
-    from srtwins import plots
+    from srtwins.report import plots
 
     classes = (paths.raw(paths.CIFAR) / "classes.txt").read_text().split()
     for arm in study_arms:  # confusion matrices (DVC's confusion template) and micro-averaged ROC, first seed

@@ -7,9 +7,10 @@ import os
 from functools import partial
 from pathlib import Path
 
-from srtwins import SrtwinsError, cli, div2k, fetch, paths
+from srtwins import SrtwinsError, cli, paths
+from srtwins.config import get, load, scales
+from srtwins.data import div2k, fetch
 from srtwins.io import atomic_dir, save_npy, write_png
-from srtwins.params import get, load, scales
 
 
 def main():

@@ -1,8 +1,9 @@
 """report: regenerate the README's results section from metrics/."""
 from pathlib import Path
 
-from srtwins import cli, paths, report, stability
+from srtwins import cli, paths
 from srtwins.io import atomic_file, read_json
+from srtwins.report import readme, stability
 
 README = Path("README.md")
 
@@ -12,7 +13,7 @@ def main():
     record = paths.METRICS / "stability.json"  # written by scripts/verdict_stability.py, committed
     if record.is_file():
         metrics["stability_record"] = stability.validate(read_json(record), record)
-    text = report.replace_section(README.read_text(), report.render(**metrics))
+    text = readme.replace_section(README.read_text(), readme.render(**metrics))
     with atomic_file(README) as tmp:
         tmp.write_text(text)
 

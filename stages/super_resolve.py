@@ -8,11 +8,13 @@ import argparse
 import json
 import time
 
-from srtwins import arms, cli, paths, srconfig
-from srtwins.infer import load_model, predict_uint8
+from srtwins import cli, paths
+from srtwins.config import get, load
 from srtwins.io import atomic_dir, load_npy, read_image_dir, write_png
-from srtwins.params import get, load
-from srtwins.superres import super_resolve_array
+from srtwins.sr import srconfig
+from srtwins.sr.infer import load_model, predict_uint8
+from srtwins.sr.superres import super_resolve_array
+from srtwins.twins import arms
 
 
 def main():

@@ -10,10 +10,11 @@ import json
 import numpy as np
 import pandas as pd
 
-from srtwins import arm_inputs, arms, cli, crossval, paths
+from srtwins import cli, paths
+from srtwins.config import get, load
 from srtwins.io import atomic_dir, atomic_file, write_json
-from srtwins.params import get, load
-from srtwins.stats import stratified_folds
+from srtwins.twins import arm_inputs, arms, crossval
+from srtwins.twins.stats import stratified_folds
 
 
 def main():
@@ -29,7 +30,7 @@ def main():
     folds = stratified_folds(y, get(params, "classify.folds", int))
     inputs = {arm.name: arm_inputs.images(arm, scale) for arm in study_arms}  # every input checked before training
 
-    from srtwins.flops import model_flops
+    from srtwins.sr.flops import model_flops
 
     curves = {}
     with atomic_dir(paths.CLS_MODELS / source) as out:

@@ -8,9 +8,10 @@ loss term and the discriminator's loss under plots/train_sr/<run>/.
 import argparse
 import json
 
-from srtwins import SrtwinsError, cli, paths, srconfig
+from srtwins import SrtwinsError, cli, paths
+from srtwins.config import load
 from srtwins.io import write_json
-from srtwins.params import load
+from srtwins.sr import srconfig
 
 
 def main():
@@ -23,18 +24,19 @@ def main():
 
     from dvclive import Live
 
-    from srtwins import devices, gan, nets, train, trainsets
-    from srtwins.infer import load_model
-    from srtwins.perceptual import PerceptualLoss
+    from srtwins import compute
+    from srtwins.sr import gan, nets, train, trainsets
+    from srtwins.sr.infer import load_model
+    from srtwins.sr.perceptual import PerceptualLoss
 
     train.check_devices(params, run)
     t, g = run.train, run.gan
-    devices.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
+    compute.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
     data, val, sizes = trainsets.patch_data(run, g["steps_per_epoch"])
     summary = {"net": run.net, "scale": run.scale, "generator": run.generator, **sizes}
     with Live(dir=str(paths.PLOTS / "train_sr" / run.name), dvcyaml=False, save_dvc_exp=False) as live:
-        with devices.distribution_scope():
-            generator = devices.float32_output(devices.under_policy(load_model(paths.sr_model(run.generator))))
+        with compute.distribution_scope():
+            generator = compute.float32_output(compute.under_policy(load_model(paths.sr_model(run.generator))))
             spec = run.spec.gan
             perceptual = PerceptualLoss.from_spec(
                 {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"], "layer": spec.vgg_layer,

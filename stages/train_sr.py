@@ -6,9 +6,10 @@ and dvclive curves under plots/train_sr/<run>/. GAN nets fine-tune such a model 
 import argparse
 import json
 
-from srtwins import SrtwinsError, cli, nets, paths, srconfig
+from srtwins import SrtwinsError, cli, paths
+from srtwins.config import load
 from srtwins.io import write_json
-from srtwins.params import load
+from srtwins.sr import nets, srconfig
 
 
 def main():
@@ -22,11 +23,12 @@ def main():
 
     from dvclive import Live
 
-    from srtwins import devices, train, trainsets
+    from srtwins import compute
+    from srtwins.sr import train, trainsets
 
     train.check_devices(params, run)
     t = run.train
-    devices.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
+    compute.setup(t["seed"], t["mixed_precision"], t.get("jit_compile", "auto"))
     data, val, sizes = trainsets.patch_data(run, t["steps_per_epoch"])
     summary = {"net": run.net, "scale": run.scale, **sizes}
     spec = {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"]}
@@ -34,8 +36,8 @@ def main():
     if t["perceptual_weight"]:
         summary["perceptual_features"] = loss.perceptual.description
     with Live(dir=str(paths.PLOTS / "train_sr" / run.name), dvcyaml=False, save_dvc_exp=False) as live:
-        with devices.distribution_scope():
-            model = devices.float32_output(nets.build(run.net, run.scale, **run.arch))
+        with compute.distribution_scope():
+            model = compute.float32_output(nets.build(run.net, run.scale, **run.arch))
             summary["train"], _ = train.fit(
                 model, data, val, epochs=t["epochs"], learning_rate=t["learning_rate"], loss=loss,
                 out_path=paths.sr_model(run.name), live=live, patience=t["patience"],

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from srtwins.fetch import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN
+from srtwins.data.fetch import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN
 
 CLASSES = "airplane automobile bird cat deer dog frog horse ship truck".split()
 

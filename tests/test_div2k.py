@@ -9,7 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, div2k, trainsets
+from srtwins import SrtwinsError
+from srtwins.data import div2k
+from srtwins.sr import trainsets
 from tests.conftest import run_stage
 from tests.helpers import write_cifar_mirror
 from tests.test_stages import _assert_clean_failure, _params

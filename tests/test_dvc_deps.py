@@ -36,7 +36,7 @@ def test_module_closure_follows_every_import_form(tmp_path):
         "srtwins/unused.py": "",
         "srtwins/sub/__init__.py": "",
         "srtwins/sub/f.py": "from .. import Err\ndef g():\n    import srtwins.a\n",
-        "srtwins/manifests/set5.tsv": "",
+        "srtwins/data/manifests/set5.tsv": "",
     }
     for rel, text in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -60,9 +60,9 @@ def test_library_imports_are_one_way():
     """No module of srtwins imports itself back through others: the layers stay a graph without cycles."""
     from tests.helpers import REPO, _imported_modules, _module_file
 
-    modules = sorted(p.stem for p in (REPO / "srtwins").glob("*.py") if p.stem != "__init__")
-    edges = {m: {n.split(".")[1] for n in _imported_modules(_module_file(f"srtwins.{m}", REPO), f"srtwins.{m}", REPO)
-                 if n.startswith("srtwins.") and n.split(".")[1] in modules} - {m} for m in modules}
+    modules = sorted(".".join(p.relative_to(REPO).with_suffix("").parts) for p in (REPO / "srtwins").rglob("*.py")
+                     if p.stem != "__init__")
+    edges = {m: {n for n in _imported_modules(_module_file(m, REPO), m, REPO) if n in modules} - {m} for m in modules}
     done, path = set(), []
 
     def visit(m):
@@ -87,7 +87,7 @@ def test_top_level_plots_follow_params():
     DVC's top-level plots take no globs, so a run or arm added in params must be added there too."""
     import yaml
 
-    from srtwins import arms
+    from srtwins.twins import arms
     from tests.helpers import REPO
 
     params = yaml.safe_load((REPO / "params.yaml").read_text())

@@ -139,7 +139,7 @@ def test_second_repro_runs_nothing(repo):
 # The tests below read the first run's workspace, so they come before the sweep (it leaves epochs=2 there).
 
 
-@pytest.mark.parametrize("module", ["srtwins/report.py", "srtwins/imresize.py"])
+@pytest.mark.parametrize("module", ["srtwins/report/readme.py", "srtwins/data/imresize.py"])
 def test_editing_a_module_changes_exactly_the_stages_that_list_it(repo, module):
     """After an edit to ``module``, `dvc status` names exactly the stages whose dvc.yaml deps list it.
 
@@ -204,7 +204,7 @@ def test_epochs_sweep_reruns_only_classifiers_and_their_evaluation(repo):
 def _weights(path):
     import keras
 
-    import srtwins.nets  # noqa: F401  (registers the custom layers)
+    import srtwins.sr.nets  # noqa: F401  (registers the custom layers)
 
     return keras.saving.load_model(path, safe_mode=True, compile=False).get_weights()
 

@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, fetch
+from srtwins import SrtwinsError
+from srtwins.data import fetch
 from tests.helpers import cifar_records, cifar_tarball, write_cifar_folder
 
 FAST = dict(retries=2, timeout=5, backoff=0.01, progress=False)

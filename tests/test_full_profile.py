@@ -23,7 +23,7 @@ import networkx as nx
 import pytest
 import yaml
 
-from srtwins.params import run_names
+from srtwins.config import run_names
 from tests.conftest import ROOT
 from tests.helpers import override
 from tests.test_e2e import _sh, _tiny_repo
@@ -130,7 +130,7 @@ def _shrunk(params):
 # Each command is `python -m stages.<stage> [args]`; this runs them in turn as `python -m` would, in the copy.
 RUN_IN_ONE_PROCESS = r"""
 import importlib, shlex, sys
-import srtwins, keras  # srtwins first: it quiets TensorFlow's start-up notices
+import stages, keras  # stages first: it quiets TensorFlow's C++ logs
 from srtwins import cli
 for cmd in sys.argv[1:]:
     python, flag, module, *args = shlex.split(cmd)

@@ -11,8 +11,9 @@ import keras
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, gan, train
-from srtwins.perceptual import VGG_MEAN_BGR, PerceptualLoss, feature_extractor, vgg_preprocess
+from srtwins import SrtwinsError
+from srtwins.sr import gan, train
+from srtwins.sr.perceptual import VGG_MEAN_BGR, PerceptualLoss, feature_extractor, vgg_preprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -198,7 +199,7 @@ def _changed_and_finite(before, after):
 
 def _pairs(n=4, size=32):
     """Random LR/HR image pairs (2x2 means): the GAN step needs pixels, not a faithful degradation."""
-    from srtwins import patches
+    from srtwins.sr import patches
 
     hrs = np.random.default_rng(0).integers(0, 256, (n, size, size, 3)).astype(np.uint8)
     lrs = hrs.reshape(n, size // 2, 2, size // 2, 2, 3).mean(axis=(2, 4)).astype(np.uint8)
@@ -229,7 +230,7 @@ def train_case(relativistic, mixed, parallel=None, jit="auto", reload_in=None):
     """Six adversarial steps of a tiny SRResNet against a tiny discriminator, in ``parallel`` (a distribution
     scope) if given; a JSON-able report. Six, not two: dynamic loss scaling starts at 2**15 and skips
     the first float16 steps whose gradients overflow, halving the scale each time."""
-    from srtwins import nets, patches
+    from srtwins.sr import nets, patches
 
     keras.utils.set_random_seed(0)
     keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
@@ -338,7 +339,7 @@ def test_adversarial_training_on_jax_and_with_jax_data_parallel(fresh_reports):
 
 def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
     """Tiny nets (an upsampling generator, a linear critic): only the NaN guard is under test."""
-    from srtwins import patches
+    from srtwins.sr import patches
 
     pairs = _pairs()
     upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 1),
@@ -372,19 +373,20 @@ def test_a_loaded_generator_computes_in_the_current_policy(tmp_path):
     """A float32-trained model fine-tuned under mixed precision is rebuilt to compute in float16, weights kept."""
     import keras
 
-    from srtwins import devices, nets
-    from srtwins.infer import load_model
-    from srtwins.train import save_model
+    from srtwins import compute
+    from srtwins.sr import nets
+    from srtwins.sr.infer import load_model
+    from srtwins.sr.train import save_model
 
-    devices.setup(0)
+    compute.setup(0)
     model = nets.build("srresnet", 2, n_blocks=1, n_feats=8, global_residual=True)
     save_model(model, tmp_path / "g.keras")
     try:
         keras.mixed_precision.set_global_policy("mixed_float16")
-        loaded = devices.float32_output(devices.under_policy(load_model(tmp_path / "g.keras")))
+        loaded = compute.float32_output(compute.under_policy(load_model(tmp_path / "g.keras")))
         assert {layer.dtype_policy.name for layer in loaded.layers[1:-1]} == {"mixed_float16"}
         assert loaded.layers[-1].name == "to_float32" and loaded.output.dtype == "float32"
         assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
-        assert devices.float32_output(loaded) is loaded
+        assert compute.float32_output(loaded) is loaded
     finally:
         keras.mixed_precision.set_global_policy("float32")

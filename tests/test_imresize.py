@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from srtwins.imresize import contributions, degrade, imresize, modcrop
+from srtwins.data.imresize import contributions, degrade, imresize, modcrop
 
 # Published bicubic PSNR (Y) / SSIM (Y), the EDSR paper's table (docs/reference.md)
 BICUBIC = {
@@ -58,15 +58,16 @@ def test_antialiasing_removes_checkerboard():
 
 def test_bicubic_row_reproduces_published_table(mirror):
     """The proof that degradation and metrics are right: the published bicubic row, every cell."""
-    from srtwins import evaluate, paths
+    from srtwins import paths
     from srtwins.io import read_image_dir
-    from srtwins.metrics import score_y
+    from srtwins.sr import scoring
+    from srtwins.sr.quality import score_y
 
     for name in paths.TEST_SETS:
         hr_all = list(read_image_dir(mirror / name).values())
         for s in (2, 3, 4):
             hr = [modcrop(h, s) for h in hr_all]
-            rows = [score_y(evaluate.upscale(degrade(h, s), h.shape[:2], "bicubic"), h, s) for h in hr]
+            rows = [score_y(scoring.upscale(degrade(h, s), h.shape[:2], "bicubic"), h, s) for h in hr]
             got = {k: np.mean([r[k] for r in rows]) for k in ("psnr_y", "ssim_y")}  # RGB: no published row
             psnr, ssim = BICUBIC[name, s]
             assert abs(got["psnr_y"] - psnr) <= 0.03, (name, s, got["psnr_y"])

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from srtwins import SrtwinsError
-from srtwins.metrics import mean_scores, psnr, rgb_to_y, score, shave, ssim
+from srtwins.sr.quality import mean_scores, psnr, rgb_to_y, score, shave, ssim
 
 
 def test_studio_swing_luma():

@@ -3,11 +3,12 @@ import keras
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, nets
-from srtwins.flops import flops_per_output_mpx
-from srtwins.imresize import imresize
-from srtwins.infer import load_model
-from srtwins.train import save_model
+from srtwins import SrtwinsError
+from srtwins.data.imresize import imresize
+from srtwins.sr import nets
+from srtwins.sr.flops import flops_per_output_mpx
+from srtwins.sr.infer import load_model
+from srtwins.sr.train import save_model
 from tests.conftest import ROOT
 
 GENERATORS = [n for n, s in nets.SPECS.items() if s.gan is None]  # the GAN nets reuse these builders
@@ -73,7 +74,7 @@ def test_safe_mode_reload_reproduces_outputs_without_warnings(net, tmp_path):
     """Each net saves compiled with its named loss and loads back compiled in safe mode, silently."""
     import warnings
 
-    from srtwins.train import SRLoss
+    from srtwins.sr.train import SRLoss
 
     model = nets.build(net, 2, **SMALL.get(net, {}))
     model.compile(optimizer="adam", loss=SRLoss("l1"))
@@ -101,7 +102,7 @@ def test_a_new_net_is_one_builder_and_one_spec_entry(monkeypatch):
     """A reader adds a net by writing a builder and registering it; params and stages resolve it by name."""
     import yaml
 
-    from srtwins import srconfig
+    from srtwins.sr import srconfig
 
     def tiny(scale, channels=3):
         lr = keras.Input((None, None, channels))

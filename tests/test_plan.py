@@ -94,8 +94,8 @@ def test_keras_bytes_match_saved_models(tmp_path):
     """The .keras estimate against real saves: an SR net in float32, a classifier under mixed precision."""
     import keras
 
-    from srtwins import nets
-    from srtwins.classify import build
+    from srtwins.sr import nets
+    from srtwins.twins.classifiers import build
 
     model = nets.build("espcn", 2)
     model.compile(keras.optimizers.Adam(1e-3), "mse")
@@ -165,8 +165,8 @@ def test_new_stage_groups_are_enumerated_and_refused_until_sized(tmp_path):
 
 
 def test_sr_flops_scale_with_pixels_and_train_time_follows_the_benchmark():
-    from srtwins import nets
-    from srtwins.flops import model_flops
+    from srtwins.sr import nets
+    from srtwins.sr.flops import model_flops
 
     model = nets.build("espcn", 2)
     assert model_flops(model, (16, 16, 3))[0] == 4 * model_flops(model, (8, 8, 3))[0]

@@ -1,8 +1,9 @@
 """profiles/full.yaml stays a valid profile: the same keys as params.yaml, and every part of it resolves."""
 import yaml
 
-from srtwins import arms, crossval, srconfig
-from srtwins.params import run_names
+from srtwins.config import run_names
+from srtwins.sr import srconfig
+from srtwins.twins import arms, crossval
 from tests.conftest import ROOT
 
 

@@ -1,7 +1,7 @@
 """The README's results section: rendered from metrics, the stability note, and bad metrics files."""
 import json
 
-from srtwins import report, stability
+from srtwins.report import readme, stability
 from tests.conftest import ROOT, run_stage
 
 
@@ -26,14 +26,14 @@ CLS = {"design": {"images": 6102, "folds": 3, "seeds": [0, 1], "models_per_arm":
 
 
 def test_the_answer_comes_first_and_the_rule_before_the_table():
-    text = report.render({}, {}, [], CLS)
+    text = readme.render({}, {}, [], CLS)
     assert text.startswith("**The answer at this scale**")
     assert "against `lr`: 1 of 1 arms significantly better" in text
     assert "against `bicubic`: 0 of 1 arms significantly better" in text
     assert text.index("Decision rule") < text.index("| twin pair |")
     assert "how converged: the `hr` arm" not in text  # CLS has no hr arm
     with_hr = {**CLS, "arms": {**CLS["arms"], "hr": _arm(0.6)}}
-    assert "the `hr` arm (the upper bound) reaches 60.0% out-of-fold accuracy" in report.render({}, {}, [], with_hr)
+    assert "the `hr` arm (the upper bound) reaches 60.0% out-of-fold accuracy" in readme.render({}, {}, [], with_hr)
     assert "| sr-espcn vs lr | +0.0400 | [+0.0300, +0.0500] | 1e-05 | ±0.0170 | sr-espcn better |" in text
 
 
@@ -50,9 +50,9 @@ def test_recorded_runs_side_by_side_and_when_none_is_these_results():
     other["arms"]["lr"]["accuracy"] = 0.524
     other["twins"]["sr-espcn_vs_bicubic"].update(delta_accuracy=0.009, p_adjusted=0.01, verdict="sr-espcn better")
     record = stability.add({}, _rec(other, SR_A, "machine A"))
-    assert "Not checked for these results" in report.stability_section(record, CLS)
+    assert "Not checked for these results" in readme.stability_section(record, CLS)
     record = stability.add(record, _rec(CLS, SR_B, "machine B", "fresh clone"))
-    text = report.stability_section(record, CLS)
+    text = readme.stability_section(record, CLS)
     assert "- machine B (cpu B, 2 cores): fresh clone" in text.split("- machine A")[0]  # this run comes first
     assert "| twin pair | machine B | machine A |" in text
     assert ("| sr-espcn vs bicubic | no significant difference (+0.60 points, p_adj 0.4) "
@@ -61,17 +61,17 @@ def test_recorded_runs_side_by_side_and_when_none_is_these_results():
     assert "SR PSNR (Y) differs by up to 0.110 dB (set5 x2 fsrcnn)" in text
     assert "accuracy by up to 0.40 points" in text and "difference by up to 0.30 points" in text
     same = stability.add(record, _rec(CLS, SR_A, "machine A"))
-    text = report.stability_section(same, CLS)
+    text = readme.stability_section(same, CLS)
     assert "Verdict table identical in every run. Between runs, SR PSNR (Y) differs" in text
     alone = stability.add({}, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B", "x"))
-    assert "Only this run is recorded" in report.stability_section(alone, CLS)
+    assert "Only this run is recorded" in readme.stability_section(alone, CLS)
 
 
 def test_a_perturbed_run_without_adjusted_p():
     run = stability.summary(CLS, SR_A, "epochs: 20\n", "perturbed", "cpu", "flag")
     run["twins"]["sr-espcn_vs_lr"]["p_adjusted"] = None
     record = stability.add(stability.add({}, stability.summary(CLS, SR_A, "epochs: 20\n", "ref", "cpu", "x")), run)
-    text = report.stability_section(record, CLS)
+    text = readme.stability_section(record, CLS)
     assert "| sr-espcn vs lr | sr-espcn better (+4.00 points, p_adj 1e-05) | sr-espcn better (+4.00 points) |" in text
     assert "Between runs, SR PSNR is identical in all 2 cells, an arm's accuracy by up to 0.00 points" in text
 
@@ -98,6 +98,6 @@ def test_nets_table_shows_reduced_sizes_and_the_generator_a_gan_fine_tunes():
                          "training": {"gan": {"epochs_run": 4}}}}
     speed = [{"run": "srresnet_x2", "inference_images_per_s": 99.0, "train_seconds": 80.5},
              {"run": "srgan_x2", "inference_images_per_s": 98.0, "train_seconds": 40.0}]
-    text = report.nets_table(nets, speed)
+    text = readme.nets_table(nets, speed)
     assert "| srresnet_x2 | 1,000 | n_blocks 4, n_feats 32 | 1.00 | 99.0 | 6 x 60 steps, 80.5 s | none |" in text
     assert "| srgan_x2 | 1,000 | its generator's | 1.00 | 98.0 | fine-tunes srresnet_x2: 4 x 30 steps, 40.0 s |" in text

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from srtwins import SrtwinsError, stability
+from srtwins import SrtwinsError
+from srtwins.report import stability
 from tests.conftest import ROOT
 from tests.test_report import CLS, SR_A, SR_B
 

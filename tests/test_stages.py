@@ -100,7 +100,7 @@ def test_fetch_from_mirror_writes_normalised_layout(call_stage, tmp_path, mirror
 
 
 def test_images_per_set_keeps_the_first_images_of_each_sr_set(call_stage, tmp_path, mirror):
-    from srtwins.fetch import MANIFESTS, read_manifest
+    from srtwins.data.fetch import MANIFESTS, read_manifest
 
     fake = _mirror_with(tmp_path, mirror)
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10, "fetch.images_per_set": 3})
@@ -225,8 +225,8 @@ def test_super_resolve_with_a_corrupt_model_file(call_stage, tmp_path):
 
 def test_super_resolve_with_its_input_missing(call_stage, tmp_path):
     _params(tmp_path, **{"sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}}, "classify.sr_runs": ["espcn_x2"]})
-    from srtwins import nets
-    from srtwins.train import save_model
+    from srtwins.sr import nets
+    from srtwins.sr.train import save_model
 
     save_model(nets.build("espcn", 2), tmp_path / "models/sr/espcn_x2.keras")
     r = call_stage("super_resolve", tmp_path, args=["--run", "espcn_x2"])

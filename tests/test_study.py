@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 import yaml
 
-from srtwins import SrtwinsError, arms, classify, stats
-from srtwins.superres import super_resolve_array
+from srtwins import SrtwinsError
+from srtwins.sr.superres import super_resolve_array
+from srtwins.twins import arms, classifiers, stats
 from tests.conftest import ROOT
 
 
@@ -136,7 +137,8 @@ def test_sr_runs_that_do_not_exist(runs, needle):
 
 
 def test_arm_input_with_the_wrong_number_of_images(tmp_path, monkeypatch):
-    from srtwins import arm_inputs, paths
+    from srtwins import paths
+    from srtwins.twins import arm_inputs
 
     monkeypatch.chdir(tmp_path)
     for folder in (paths.raw(paths.CIFAR), paths.sr("espcn_x2", paths.CIFAR)):
@@ -149,14 +151,14 @@ def test_arm_input_with_the_wrong_number_of_images(tmp_path, monkeypatch):
 
 
 def test_classifiers_have_one_size_for_every_input_size():
-    sizes = {classify.build("small_cnn", (n, n, 3)).count_params() for n in (16, 32, 64, 128)}
+    sizes = {classifiers.build("small_cnn", (n, n, 3)).count_params() for n in (16, 32, 64, 128)}
     assert sizes == {77_098}
-    assert classify.build("small_cnn", (8, 8, 3), grid=2).count_params() == 27_946
+    assert classifiers.build("small_cnn", (8, 8, 3), grid=2).count_params() == 27_946
     with pytest.raises(SrtwinsError, match="'classify.recipe.grid' = 4 does not divide the 2x2"):
-        classify.build("small_cnn", (8, 8, 3))
-    assert classify.build("resnet", (32, 32, 3)).output_shape == (None, 10)
+        classifiers.build("small_cnn", (8, 8, 3))
+    assert classifiers.build("resnet", (32, 32, 3)).output_shape == (None, 10)
     with pytest.raises(SrtwinsError, match="classify.recipe.model"):
-        classify.build("vgg", (32, 32, 3))
+        classifiers.build("vgg", (32, 32, 3))
 
 
 # ---- streamed super-resolution
@@ -185,7 +187,7 @@ def test_super_resolve_array_wrong_model_scale_leaves_nothing(tmp_path):
 
 MEMORY_SCRIPT = """
 import resource, sys, tempfile, numpy as np
-from srtwins.superres import super_resolve_array
+from srtwins.sr.superres import super_resolve_array
 
 class Quadrupler:
     def __call__(self, x, training=False):
@@ -222,7 +224,7 @@ def test_super_resolve_memory_does_not_grow_with_the_dataset():
 
 
 def test_sr_param_errors_name_where_the_value_was_set():
-    from srtwins import srconfig
+    from srtwins.sr import srconfig
 
     params = _params()
     params["sr"]["nets"]["srcnn"]["train"]["epochs"] = 0  # a per-net override
@@ -240,7 +242,7 @@ def test_sr_param_errors_name_where_the_value_was_set():
     ({"scale": 3}, "'srresnet_x2' is not at x3"),
 ])
 def test_a_gan_run_needs_its_generator_run_at_its_scale(change, needle):
-    from srtwins import srconfig
+    from srtwins.sr import srconfig
 
     params = _params()
     params["sr"]["gan_runs"]["srgan_x2"].update(change)
@@ -251,7 +253,7 @@ def test_a_gan_run_needs_its_generator_run_at_its_scale(change, needle):
 @pytest.mark.parametrize("weight, needle", [(-0.1, "must be >= 0"), (float("nan"), "must be a finite number"),
                                             ("high", "must be an integer or a number")])
 def test_gan_loss_weights_are_finite_and_non_negative(weight, needle):
-    from srtwins import srconfig
+    from srtwins.sr import srconfig
 
     params = _params()
     params["sr"]["nets"]["srgan"]["gan"]["weights"]["adversarial"] = weight
@@ -260,7 +262,7 @@ def test_gan_loss_weights_are_finite_and_non_negative(weight, needle):
 
 
 def test_gan_nets_live_in_gan_runs_and_pixel_nets_in_runs():
-    from srtwins import srconfig
+    from srtwins.sr import srconfig
 
     params = _params()
     params["sr"]["runs"]["srgan_x2"] = {"net": "srgan", "scale": 2}

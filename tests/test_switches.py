@@ -11,7 +11,8 @@ import keras
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, devices, nets
+from srtwins import SrtwinsError, compute
+from srtwins.sr import nets
 from tests.conftest import ROOT
 
 PSNR_NETS = [n for n, s in nets.SPECS.items() if s.gan is None]
@@ -25,14 +26,16 @@ SCRIPT = r"""
 import json, sys, tempfile
 from pathlib import Path
 switches, tiny = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-import srtwins, keras  # srtwins first: it quiets TensorFlow's start-up notices
+import keras
 if keras.backend.backend() == "tensorflow":  # two logical CPUs, before TensorFlow initialises
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import numpy as np
-from srtwins import crossval, devices, nets, patches, train
-from srtwins.imresize import degrade, imresize
+from srtwins import compute
+from srtwins.sr import nets, patches, train
+from srtwins.twins import crossval
+from srtwins.data.imresize import degrade, imresize
 
 rng = np.random.default_rng(0)
 hrs = [np.clip(rng.normal(128, 40, (24, 24, 3)).cumsum(1) / 8 % 256, 0, 255).astype(np.uint8) for _ in range(3)]
@@ -42,11 +45,11 @@ for switch in switches:
     mixed, jit = switch == "mixed", True if switch == "xla" else "auto"
     report = reports[switch] = {}
     for name, options in tiny.items():
-        devices.setup(0, mixed, jit)
+        compute.setup(0, mixed, jit)
         data = patches.PatchDataset(pairs, 2, 8, 2, 2, seed=0)
         val = patches.fixed_set(pairs, 4, 8, 2, seed=0)
-        with devices.distribution_scope("cpu" if switch == "replicas" else "gpu"):
-            model = devices.float32_output(nets.build(name, 2, global_residual=True, **options))
+        with compute.distribution_scope("cpu" if switch == "replicas" else "gpu"):
+            model = compute.float32_output(nets.build(name, 2, global_residual=True, **options))
             before = {v.path: keras.ops.convert_to_numpy(v) for v in model.trainable_variables}
             loss = train.SRLoss("mse")
             stats, trained = train.fit(model, data, val, epochs=1, learning_rate=1e-3, loss=loss,
@@ -67,7 +70,7 @@ for switch in switches:
         model, history, _ = crossval.fit(images, np.arange(30) % 10, rec, seed=0)
         report["classifier"] = {"finite": bool(np.isfinite(history["loss"]).all()),
                                 "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
-                                "compute": devices.describe(model, rec.jit_compile)}
+                                "compute": compute.describe(model, rec.jit_compile)}
 if keras.backend.backend() == "jax":  # every net at x2 and x4, and the bicubic layer, on JAX
     x = rng.random((2, 9, 11, 3)).astype(np.float32)
     shapes = {}
@@ -165,45 +168,46 @@ GPU_PARAMS = {"sr": {"train": {"mixed_precision": True}}}
 
 
 def test_gpu_switch_without_a_gpu_is_refused_by_name():
-    if devices.gpus():
+    if compute.gpus():
         pytest.skip("a GPU is visible: nothing to refuse")
     backend = keras.backend.backend()
     with pytest.raises(SrtwinsError, match=rf"^params: 'sr.train.mixed_precision' is true but no GPU is visible to "
                                            rf"keras \({backend} backend\); set 'allow_cpu: true' to run on the CPU"):
-        devices.check(GPU_PARAMS, {"sr.train.jit_compile": "auto", "sr.train.mixed_precision": True})
+        compute.check(GPU_PARAMS, {"sr.train.jit_compile": "auto", "sr.train.mixed_precision": True})
     with pytest.raises(SrtwinsError, match="'classify.recipe.jit_compile' is true"):
-        devices.check({}, {"classify.recipe.mixed_precision": False, "classify.recipe.jit_compile": True})
+        compute.check({}, {"classify.recipe.mixed_precision": False, "classify.recipe.jit_compile": True})
 
 
 def test_cpu_on_purpose_or_no_gpu_switch_passes_the_check():
-    devices.check({**GPU_PARAMS, "allow_cpu": True}, {"sr.train.mixed_precision": True})
-    devices.check({}, {"sr.train.mixed_precision": False, "sr.train.jit_compile": "auto"})
+    compute.check({**GPU_PARAMS, "allow_cpu": True}, {"sr.train.mixed_precision": True})
+    compute.check({}, {"sr.train.mixed_precision": False, "sr.train.jit_compile": "auto"})
     with pytest.raises(SrtwinsError, match="'allow_cpu' must be true or false"):
-        devices.check({"allow_cpu": "yes"}, {"sr.train.mixed_precision": True})
+        compute.check({"allow_cpu": "yes"}, {"sr.train.mixed_precision": True})
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="Keras turns XLA off on TensorFlow only")
 def test_compute_record_says_why_tensorflow_did_not_use_xla():
-    devices.setup(0)  # TensorFlow's op determinism on
+    compute.setup(0)  # TensorFlow's op determinism on
     model = nets.build("espcn", 2, n1=4, n2=4)
     with pytest.warns(UserWarning, match="support `jit_compile=True`"):
         model.compile(optimizer="adam", loss="mse", jit_compile=True)
-    record = devices.describe(model, True)
+    record = compute.describe(model, True)
     assert {k: record[k] for k in ("device", "backend", "precision", "replicas", "xla", "deterministic_ops")} == {
         "device": "cpu", "backend": "tensorflow", "precision": "float32", "replicas": 1, "xla": False,
         "deterministic_ops": True}
     assert "op determinism" in record["xla_off_because"]
     model.compile(optimizer="adam", loss="mse", jit_compile="auto")
-    assert "only with a GPU" in devices.describe(model, "auto")["xla_off_because"]
+    assert "only with a GPU" in compute.describe(model, "auto")["xla_off_because"]
     np.testing.assert_equal(json.loads(json.dumps(record)), record)  # goes into a JSON summary as it is
 
 
 def test_sr_and_classifier_checks_name_the_key_where_the_switch_is_set():
-    if devices.gpus():
+    if compute.gpus():
         pytest.skip("a GPU is visible: nothing to refuse")
     import yaml
 
-    from srtwins import crossval, srconfig, train
+    from srtwins.sr import srconfig, train
+    from srtwins.twins import crossval
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["sr"]["nets"]["espcn"]["train"]["mixed_precision"] = True
@@ -222,7 +226,7 @@ def test_sr_and_classifier_checks_name_the_key_where_the_switch_is_set():
 
 
 def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training():
-    from srtwins.train import check_even_batches
+    from srtwins.sr.train import check_even_batches
 
     check_even_batches(16, 512, 4, "edsr_x2")
     check_even_batches(3, 5, 1, "edsr_x2")
@@ -234,7 +238,7 @@ def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training(
 
 
 def test_classifier_summary_records_the_compute():
-    from srtwins import crossval
+    from srtwins.twins import crossval
 
     rec = crossval.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="constant",
                           augment=False, val_fraction=0.2, jit_compile="auto", mixed_precision=False)

@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from srtwins import SrtwinsError, devices, nets, patches, train
-from srtwins.imresize import degrade
-from srtwins.infer import load_model
+from srtwins import SrtwinsError, compute
+from srtwins.data.imresize import degrade
+from srtwins.sr import nets, patches, train
+from srtwins.sr.infer import load_model
 
 
 def _pairs(n=4, size=40, scale=2, seed=0):
@@ -14,7 +15,7 @@ def _pairs(n=4, size=40, scale=2, seed=0):
 
 
 def _fit(tmp_path, loss=None, name="m.keras", epochs=2):
-    devices.setup(0)
+    compute.setup(0)
     pairs = _pairs()
     data = patches.PatchDataset(pairs, 2, 8, 8, 3, seed=0)
     val = patches.fixed_set(pairs, 16, 8, 2, seed=0)

@@ -1,8 +1,8 @@
 """Scoring of SR outputs and interpolation baselines against HR, per image and per dataset."""
 import numpy as np
 
-from srtwins.imresize import imresize, modcrop
-from srtwins.metrics import score
+from srtwins.data.imresize import imresize, modcrop
+from srtwins.sr.quality import score
 
 BASELINES = ("bicubic", "bilinear")
 

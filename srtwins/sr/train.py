@@ -10,9 +10,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from srtwins import SrtwinsError, devices
+from srtwins import SrtwinsError, compute
+from srtwins.config import get
 from srtwins.io import atomic_file, scratch_name
-from srtwins.params import get
 
 
 @keras.saving.register_keras_serializable(package="srtwins")
@@ -38,7 +38,7 @@ class SRLoss(keras.losses.Loss):
     @property
     def perceptual(self):
         if self._perceptual is None:
-            from srtwins.perceptual import PerceptualLoss
+            from srtwins.sr.perceptual import PerceptualLoss
 
             self._perceptual = PerceptualLoss.from_spec(self.perceptual_spec)
         return self._perceptual
@@ -101,20 +101,20 @@ def check_devices(params, run):
     overrides = get(params, f"sr.nets.{run.net}.train", dict, default={})
     where = {k: f"sr.nets.{run.net}.train.{k}" if k in overrides else f"sr.train.{k}"
              for k in ("mixed_precision", "jit_compile")}
-    devices.check(params, {label: run.train.get(k) for k, label in where.items()})
+    compute.check(params, {label: run.train.get(k) for k, label in where.items()})
 
 
 def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, live=None,
         patience=5, reduce_lr_patience=2, jit_compile="auto", name="model"):
     """Train with early stopping, LR reduction and best-model checkpointing; save the best model atomically.
 
-    Returns (stats with the compute record of devices.describe, the best model). Raises SrtwinsError on a
+    Returns (stats with the compute record of compute.describe, the best model). Raises SrtwinsError on a
     non-finite loss, before anything is written to ``out_path``.
     """
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=jit_compile)
-    compute = devices.describe(model, jit_compile)
-    if compute["backend"] == "jax":
-        check_even_batches(train_data.batch_size, len(val_data[0]), compute["replicas"], name)
+    record = compute.describe(model, jit_compile)
+    if record["backend"] == "jax":
+        check_even_batches(train_data.batch_size, len(val_data[0]), record["replicas"], name)
     folder, prefix = scratch_name(Path(out_path).with_suffix(".ckpt"))  # cleared if a killed run left it
     work = tempfile.mkdtemp(prefix=prefix, dir=folder)
     best = os.path.join(work, "best.keras")
@@ -141,7 +141,7 @@ def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, l
         shutil.rmtree(work, ignore_errors=True)
     val = history.history.get("val_loss", [])
     stats = {"epochs_run": len(val), "best_val_loss": float(np.nanmin(val)), "train_seconds": round(seconds, 1)}
-    return {**stats, "compute": compute}, trained
+    return {**stats, "compute": record}, trained
 
 
 VAL_BATCH = 32  # Keras's batch for validation arrays

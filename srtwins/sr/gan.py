@@ -1,7 +1,7 @@
 """Adversarial SR training: SRGAN (Ledig et al. 2017) and ESRGAN's relativistic average GAN (Wang et al. 2018).
 
 Generator loss = sum of weights[term] x term over content (pixel), adversarial, perceptual (VGG
-features, ``srtwins.perceptual``) and total variation; every term is float32 before the sum.
+features, ``srtwins.sr.perceptual``) and total variation; every term is float32 before the sum.
 One ``keras.Model`` trains both nets through ``fit`` on TensorFlow (GradientTape) and on JAX
 (stateless step), so callbacks, XLA, MirroredStrategy and DataParallel work as for any model.
 """
@@ -10,9 +10,9 @@ import time
 import keras
 from keras import ops
 
-from srtwins import SrtwinsError, devices
-from srtwins.nets import GAN_TERMS
-from srtwins.train import LiveLogger, NaNGuard
+from srtwins import SrtwinsError, compute
+from srtwins.sr.nets import GAN_TERMS
+from srtwins.sr.train import LiveLogger, NaNGuard
 
 
 def adversarial_losses(real, fake, relativistic):
@@ -219,4 +219,4 @@ def fit_adversarial(generator, discriminator, data, val, *, content_loss, percep
                            "no model written")
     last = {key: float(values[-1]) for key, values in history.items()}
     return {"epochs_run": len(history["loss"]), "train_seconds": round(time.perf_counter() - start, 1),
-            "compute": devices.describe(model, jit_compile), "last_epoch": last}, generator
+            "compute": compute.describe(model, jit_compile), "last_epoch": last}, generator

@@ -11,7 +11,7 @@ import numpy as np
 
 from srtwins import SrtwinsError, paths
 from srtwins.io import load_npy, read_image, read_image_dir, read_json
-from srtwins.patches import PatchDataset, check_patch_size, fixed_set, make_pairs
+from srtwins.sr.patches import PatchDataset, check_patch_size, fixed_set, make_pairs
 
 
 def load_pairs(sources, scale):

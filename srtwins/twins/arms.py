@@ -7,7 +7,7 @@ hr-sr-<net> when classify.hr_sr names it).
 from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins.params import SCALES, get, get_list, run_names, run_table
+from srtwins.config import SCALES, get, get_list, run_names, run_table
 
 CONTROLS = ("lr", "hr")  # the sources that are not SR runs
 

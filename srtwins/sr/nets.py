@@ -13,7 +13,7 @@ import numpy as np
 from keras import layers, ops
 
 from srtwins import SrtwinsError
-from srtwins.imresize import cubic
+from srtwins.data.imresize import cubic
 
 
 @keras.saving.register_keras_serializable(package="srtwins")
@@ -46,7 +46,7 @@ class BicubicUpsample(layers.Layer):
         return ops.depth_to_space(phases, self.scale)
 
     def forward_flops(self, input_shape):
-        """2 x multiply-adds of the 5x5 phase filters (srtwins.flops counts this layer through it)."""
+        """2 x multiply-adds of the 5x5 phase filters (srtwins.sr.flops counts this layer through it)."""
         h, w, c = input_shape
         return 2 * 25 * c**2 * self.scale**2 * h * w
 

@@ -1,7 +1,7 @@
 """DIV2K's 800 training images (Agustsson & Timofte 2017): the HR and the official bicubic LR archives.
 
 Downloaded from the ETH Zurich data server and checked against the pinned sha256 of each zip
-(``srtwins/manifests/div2k.tsv``) before unpacking, or read from a mirror's ``div2k/`` folder (laid
+(``srtwins/data/manifests/div2k.tsv``) before unpacking, or read from a mirror's ``div2k/`` folder (laid
 out like the unpacked archives, with a MANIFEST.tsv of file sha256s). Lands in data/raw/div2k.
 """
 import csv
@@ -9,7 +9,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from srtwins import SrtwinsError, fetch, paths
+from srtwins import SrtwinsError, paths
+from srtwins.data import fetch
 from srtwins.io import write_json
 
 BASE_URL = "https://data.vision.ee.ethz.ch/cvl/DIV2K"

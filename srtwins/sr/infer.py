@@ -9,7 +9,7 @@ from srtwins import SrtwinsError
 
 def load_model(path):
     """Load a saved SR or classifier model with safe mode on (no arbitrary code), uncompiled."""
-    import srtwins.nets  # noqa: F401  (registers the custom layers before deserializing)
+    import srtwins.sr.nets  # noqa: F401  (registers the custom layers before deserializing)
 
     if not os.path.isfile(path):
         raise SrtwinsError(f"{path}: model not found (train it first)")

@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from srtwins import SrtwinsError, devices
-from srtwins.classify import build, softmax
-from srtwins.params import get
+from srtwins import SrtwinsError, compute
+from srtwins.config import get
+from srtwins.twins.classifiers import build, softmax
 
 
 @dataclass(frozen=True)
@@ -47,23 +47,23 @@ def recipe(params):
 
 def check_devices(params, rec):
     """Refuse the recipe's GPU switches on a machine whose backend sees no GPU (unless ``allow_cpu``)."""
-    devices.check(params, {"classify.recipe.mixed_precision": rec.mixed_precision,
+    compute.check(params, {"classify.recipe.mixed_precision": rec.mixed_precision,
                            "classify.recipe.jit_compile": rec.jit_compile})
 
 
 def build_for(rec, input_shape, seed=0):
     """The recipe's classifier for one input shape (float32 output under mixed precision)."""
-    return devices.float32_output(build(rec.model, input_shape, grid=rec.grid, augment=rec.augment, seed=seed))
+    return compute.float32_output(build(rec.model, input_shape, grid=rec.grid, augment=rec.augment, seed=seed))
 
 
 def fit(x, y, rec, seed):
     """Train one classifier on uint8 images (scaled inside the model), holding out ``val_fraction`` for
     the validation curve. Returns (model, history dict, seconds)."""
-    devices.setup(seed, rec.mixed_precision, rec.jit_compile)
+    compute.setup(seed, rec.mixed_precision, rec.jit_compile)
     order = np.random.default_rng(seed).permutation(len(y))
     n_val = max(1, round(rec.val_fraction * len(y)))
     val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
-    with devices.distribution_scope():
+    with compute.distribution_scope():
         model = build_for(rec, x.shape[1:], seed)
         steps = rec.epochs * -(-len(train) // rec.batch_size)
         rate = (keras.optimizers.schedules.CosineDecay(rec.learning_rate, steps) if rec.schedule == "cosine"
@@ -101,5 +101,5 @@ def cross_validate(x, y, folds, seeds, rec, keep=None):
     mean_curves = {k: np.mean([c[k] for c in curves], axis=0) for k in curves[0]}
     summary = {"recipe": asdict(rec), "seeds": list(seeds), "folds": int(folds.max()) + 1,
                "models": len(curves), "input_shape": list(x.shape[1:]), "params": int(model.count_params()),
-               "train_seconds": round(seconds, 1), "compute": devices.describe(model, rec.jit_compile)}
+               "train_seconds": round(seconds, 1), "compute": compute.describe(model, rec.jit_compile)}
     return probs, mean_curves, summary

@@ -9,7 +9,7 @@ import functools
 import keras
 
 from srtwins import SrtwinsError
-from srtwins.params import get
+from srtwins.config import get
 
 
 def setup(seed, mixed_precision=False, jit_compile="auto"):

@@ -5,8 +5,8 @@ import numpy as np
 from tqdm import tqdm
 
 from srtwins import SrtwinsError
-from srtwins.infer import predict_uint8
 from srtwins.io import atomic_file
+from srtwins.sr.infer import predict_uint8
 
 
 def super_resolve_array(model, lr, scale, out_path, batch_size=256, desc="super-resolve"):

@@ -5,7 +5,7 @@ Bicubic arms are upscaled here with the same MATLAB bicubic as the degradation, 
 import numpy as np
 
 from srtwins import SrtwinsError, paths
-from srtwins.imresize import imresize, modcrop
+from srtwins.data.imresize import imresize, modcrop
 from srtwins.io import load_npy
 
 

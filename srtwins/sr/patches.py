@@ -3,7 +3,7 @@ import keras
 import numpy as np
 
 from srtwins import SrtwinsError
-from srtwins.imresize import modcrop
+from srtwins.data.imresize import modcrop
 
 
 def make_pairs(hr_images, lr_images, scale, names=None):

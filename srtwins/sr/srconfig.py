@@ -4,10 +4,10 @@ import math
 from dataclasses import dataclass
 
 from srtwins import SrtwinsError
-from srtwins.nets import GAN_TERMS, SPECS, NetSpec
-from srtwins.params import SCALES, get, get_list, run_table
+from srtwins.config import SCALES, get, get_list, run_table
+from srtwins.sr.nets import GAN_TERMS, SPECS, NetSpec
 
-DATA_SOURCES = ("t91", "cifar10", "div2k")  # srtwins/trainsets.py loads each
+DATA_SOURCES = ("t91", "cifar10", "div2k")  # srtwins/sr/trainsets.py loads each
 
 
 @dataclass

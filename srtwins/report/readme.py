@@ -1,7 +1,8 @@
 """Render the README's results section from metrics/*.json, so the two never disagree."""
 import re
 
-from srtwins import SrtwinsError, paths, stability
+from srtwins import SrtwinsError, paths
+from srtwins.report import stability
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DATASETS = (*paths.TEST_SETS, paths.CIFAR)

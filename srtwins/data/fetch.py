@@ -3,7 +3,7 @@
 CIFAR-10 comes from the official binary tarball (md5-checked before unpacking, parsed with
 NumPy: downloaded data is never unpickled). Set5, Set14, BSD100 and T91 come file by file
 from public repositories pinned to a commit; each image is checked by the sha256 of its
-decoded pixels (``srtwins/manifests``), so a re-encoded copy of the same pixels passes.
+decoded pixels (``srtwins/data/manifests``), so a re-encoded copy of the same pixels passes.
 A local mirror is a folder laid out like the download hosts' content (see README).
 """
 import csv

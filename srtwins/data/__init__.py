@@ -1,0 +1,1 @@
+"""Fetching the datasets and the MATLAB-compatible bicubic degradation."""

@@ -1,0 +1,1 @@
+"""The README's results section, plots and the stability record."""

@@ -1,0 +1,1 @@
+"""The twin-classifier study: arms and their pixels, classifiers, cross-validation, the decision."""
