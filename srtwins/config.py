@@ -1,4 +1,5 @@
 """Read params.yaml in one place and validate keys with errors that name the key."""
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -87,3 +88,23 @@ def _name(kind):
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join({int: "an integer", float: "a number", str: "a string", list: "a list",
                         dict: "a mapping", bool: "true or false", type(None): "null"}.get(k, k.__name__) for k in kinds)
+
+
+RULES = ("paired_bootstrap", "mcnemar_ensemble")  # srtwins/twins/decision.py applies each
+
+
+@dataclass(frozen=True)
+class Decision:
+    """classify.decision: the test, its level, the power for the detectable difference, bootstrap draws."""
+
+    rule: str
+    alpha: float
+    power: float
+    bootstrap: int
+
+
+def decision(params):
+    return Decision(rule=get(params, "classify.decision.rule", str, choices=RULES),
+                    alpha=get(params, "classify.decision.alpha", float, minimum=1e-6, maximum=0.5),
+                    power=get(params, "classify.decision.power", float, minimum=0.5, maximum=0.99),
+                    bootstrap=get(params, "classify.decision.bootstrap", int, minimum=100))

@@ -41,3 +41,29 @@ def test_mean_scores_averages_per_image():
     rows = [dict(psnr_y=30, ssim_y=0.9, psnr_rgb=29, ssim_rgb=0.8, mse_rgb=10),
             dict(psnr_y=32, ssim_y=0.7, psnr_rgb=31, ssim_rgb=0.6, mse_rgb=20)]
     assert mean_scores(rows) == dict(psnr_y=31, ssim_y=0.8, psnr_rgb=30, ssim_rgb=0.7, mse_rgb=15)
+
+
+def test_score_all_scores_every_baseline_at_every_scale_and_every_run_at_its_own():
+    """The evaluate stage's loops on synthetic images: rows per image, the table of their means."""
+    from types import SimpleNamespace
+
+    from srtwins import paths
+    from srtwins.data.imresize import degrade
+    from srtwins.sr import scoring
+    from srtwins.sr.quality import score
+
+    rng = np.random.default_rng(0)
+    hr = {f"im{i}": rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for i in range(2)}
+    cifar = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
+    run = SimpleNamespace(name="espcn_x2", net="espcn", scale=2)
+    images = {("hr", paths.CIFAR, None): cifar, ("lr", paths.CIFAR, 2): degrade(cifar, 2, batched=True),
+              ("sr", paths.CIFAR, run.name): cifar[:, ::-1]}
+    for name in paths.TEST_SETS:
+        images[("hr", name, None)] = hr
+        images[("lr", name, 2)] = {k: degrade(v, 2) for k, v in hr.items()}
+        images[("sr", name, run.name)] = {k: v[::-1] for k, v in hr.items()}  # a flipped "SR" output
+    rows, table = scoring.score_all(images, [2], ["bicubic"], [run])
+    assert len(rows) == len(paths.TEST_SETS) * 2 * 2 + 3 * 2
+    assert set(table) == {*paths.TEST_SETS, paths.CIFAR} and set(table["set5"]["x2"]) == {"bicubic", "espcn"}
+    want = np.mean([score(v[::-1], v, 2)["psnr_y"] for v in hr.values()])
+    assert table["set14"]["x2"]["espcn"]["psnr_y"] == pytest.approx(want)

@@ -1,11 +1,17 @@
-"""Figures: SR image triplets, PSNR against parameters."""
+"""Figures: SR image triplets, PSNR against parameters, and the twin study's per-arm and per-pair charts."""
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
+from srtwins import paths  # noqa: E402
+from srtwins.data.imresize import modcrop  # noqa: E402
 from srtwins.io import atomic_file  # noqa: E402
+from srtwins.sr import scoring  # noqa: E402
+from srtwins.sr.quality import score  # noqa: E402
+from srtwins.twins import stats  # noqa: E402
 
 
 def save(fig, path):
@@ -92,3 +98,58 @@ def gain_vs_psnr(points, bicubic_psnr, correlation, path):
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     save(fig, path)
+
+
+def classifier_figures(study_arms, runs, y, report, cifar_sr, out):
+    """Confusion CSVs (DVC's confusion template) and micro-averaged ROC of each arm's first seed, per-class
+    accuracy, and accuracy gain against PSNR; ``cifar_sr`` is metrics/sr.json's CIFAR-10 table at the study scale."""
+    classes = (paths.raw(paths.CIFAR) / "classes.txt").read_text().split()
+    for arm in study_arms:
+        probs = runs[arm.name][0][0]
+        with atomic_file(out / "predictions" / f"{arm.name}.csv") as tmp:
+            pd.DataFrame({"actual": [classes[i] for i in y],
+                          "predicted": [classes[i] for i in probs.argmax(1)]}).to_csv(tmp, index=False)
+        fpr, tpr = stats.micro_roc(y, probs)
+        with atomic_file(out / "roc" / f"{arm.name}.csv") as tmp:
+            pd.DataFrame({"fpr": fpr.round(4), "tpr": tpr.round(4)}).to_csv(tmp, index=False)
+    per_class = {a.name: np.mean([stats.per_class_accuracy(y, p.argmax(1)) for p in runs[a.name][0]], axis=0)
+                 for a in study_arms}
+    per_class_accuracy(per_class, classes, out / "per_class_accuracy.png")
+    points = [(t["arm"], t["baseline"], cifar_sr[t["net"]]["psnr_y"], t) for t in report["twins"].values()
+              if t["kind"] == "sr"]
+    gain_vs_psnr(points, cifar_sr["bicubic"]["psnr_y"], report["psnr_vs_gain"], out / "accuracy_gain_vs_psnr.png")
+
+
+SHOW = {"set5": ["butterfly", "bird"], "set14": ["comic"], "bsd100": ["img_005_SRF_2_HR"]}
+
+
+def sr_figures(runs, report, nets, images):
+    """Triplet figures of each run (from the images already loaded) and PSNR against parameters."""
+    for run in runs:
+        s, rows = run.scale, []
+        for name, stems in SHOW.items():
+            for k in [k for k in stems if k in images[("hr", name, None)]]:  # fetch.images_per_set may leave some out
+                hr = modcrop(images[("hr", name, None)][k], s)
+                lr, sr = images[("lr", name, s)][k], images[("sr", name, run.name)][k]
+                rows.append((f"{name}/{k}", _panels(lr, hr, sr, s, crop=96)))
+        for i in range(2):
+            hr = modcrop(images[("hr", paths.CIFAR, None)][i], s)
+            lr, sr = images[("lr", paths.CIFAR, s)][i], images[("sr", paths.CIFAR, run.name)][i]
+            rows.append((f"cifar10/test/{i}", _panels(lr, hr, sr, s)))
+        triplets(rows, paths.PLOTS / "sr_triplets" / f"{run.name}.png", f"{run.net} x{s}: LR | bicubic | SR | HR")
+    points = [(f"{r['net']} x{r['scale']}", r["params"], report["set5"][f"x{r['scale']}"][r["net"]]["psnr_y"])
+              for r in nets.values()]
+    base = {f"x{r.scale}": report["set5"][f"x{r.scale}"]["bicubic"]["psnr_y"] for r in runs
+            if "bicubic" in report["set5"][f"x{r.scale}"]}
+    psnr_vs_params(points, base, paths.PLOTS / "sr_psnr_vs_params.png")
+
+
+def _panels(lr, hr, sr, s, crop=None):
+    bic = scoring.upscale(lr, hr.shape[:2], "bicubic")
+    def c(im):
+        return crop(im, crop) if crop else im
+
+    return [("LR (nearest)", c(nearest_up(lr, s))),
+            (f"bicubic {score(bic, hr, s)['psnr_y']:.2f} dB", c(bic)),
+            (f"SR {score(sr, hr, s)['psnr_y']:.2f} dB", c(sr)),
+            ("HR", c(hr))]

@@ -10,9 +10,12 @@ import time
 import keras
 from keras import ops
 
-from srtwins import SrtwinsError, compute
+from srtwins import SrtwinsError, compute, paths
+from srtwins.sr import nets
+from srtwins.sr.infer import load_model
 from srtwins.sr.nets import GAN_TERMS
-from srtwins.sr.train import LiveLogger, NaNGuard
+from srtwins.sr.perceptual import PerceptualLoss
+from srtwins.sr.train import PIXEL_LOSSES, LiveLogger, NaNGuard, save_model
 
 
 def adversarial_losses(real, fake, relativistic):
@@ -220,3 +223,21 @@ def fit_adversarial(generator, discriminator, data, val, *, content_loss, percep
     last = {key: float(values[-1]) for key, values in history.items()}
     return {"epochs_run": len(history["loss"]), "train_seconds": round(time.perf_counter() - start, 1),
             "compute": compute.describe(model, jit_compile), "last_epoch": last}, generator
+
+
+def fine_tune(run, data, val, live, summary):
+    """Fine-tune a GAN run's trained generator against a new discriminator; saves it, adds its training to
+    ``summary``."""
+    t, g, spec = run.train, run.gan, run.spec.gan
+    with compute.distribution_scope():
+        generator = compute.float32_output(compute.under_policy(load_model(paths.sr_model(run.generator))))
+        perceptual = PerceptualLoss.from_spec(
+            {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"], "layer": spec.vgg_layer,
+             "pre_activation": spec.pre_activation, "distance": spec.feature_distance})
+        summary["perceptual_features"] = perceptual.description
+        summary["gan"], generator = fit_adversarial(
+            generator, nets.build_discriminator(**g.get("discriminator", {})), data, val,
+            content_loss=PIXEL_LOSSES[t["loss"]], perceptual=perceptual, weights=g["weights"],
+            relativistic=spec.relativistic, epochs=g["epochs"], learning_rate=g["learning_rate"], live=live,
+            jit_compile=t.get("jit_compile", "auto"), name=run.name)
+    save_model(generator, paths.sr_model(run.name))

@@ -10,9 +10,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from srtwins import SrtwinsError, compute
+from srtwins import SrtwinsError, compute, paths
 from srtwins.config import get
 from srtwins.io import atomic_file, scratch_name
+from srtwins.sr import nets
 
 
 @keras.saving.register_keras_serializable(package="srtwins")
@@ -162,3 +163,18 @@ def save_model(model, path):
     """Save a Keras model atomically (the temp name keeps the .keras suffix Keras requires)."""
     with atomic_file(path) as tmp:
         model.save(tmp)
+
+
+def train_net(run, data, val, live, summary):
+    """Build and train an sr.runs net on its pixel (and perceptual) loss; adds its training to ``summary``."""
+    t = run.train
+    spec = {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"]}
+    loss = SRLoss(t["loss"], t["perceptual_weight"], spec if t["perceptual_weight"] else None)
+    if t["perceptual_weight"]:
+        summary["perceptual_features"] = loss.perceptual.description
+    with compute.distribution_scope():
+        model = compute.float32_output(nets.build(run.net, run.scale, **run.arch))
+        summary["train"], _ = fit(
+            model, data, val, epochs=t["epochs"], learning_rate=t["learning_rate"], loss=loss,
+            out_path=paths.sr_model(run.name), live=live, patience=t["patience"],
+            reduce_lr_patience=t["reduce_lr_patience"], jit_compile=t.get("jit_compile", "auto"), name=run.name)

@@ -31,8 +31,6 @@ def micro_roc(y, probs, points=101):
     return grid, np.interp(grid, fpr, tpr)
 
 
-RULES = ("paired_bootstrap", "mcnemar_ensemble")
-
 
 def stratified_folds(y, k, seed=0):
     """Fold id (0..k-1) per image, stratified by class and fixed by ``seed``: each image is tested once."""
