@@ -1,5 +1,5 @@
-"""The run plan (scripts/plan.py): every stage DVC generates, exact array bytes, the cache by link type,
-the free-space check, one-line errors, and the time model's arithmetic."""
+"""The run plan (scripts/plan.py, scripts/runplan.py): DVC's stages, exact array bytes, model bytes against a
+saved model, the time arithmetic, the cache and free-space check, one-line errors, and docs/plan.md current."""
 import collections
 import json
 import os
@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import yaml
 
-from srtwins import SrtwinsError, budget, runplan, stagegraph, throughput
-from srtwins.budget import ModelFacts, OutSize
+from scripts import plan as cli
+from scripts import runplan
+from srtwins import SrtwinsError
 from tests.conftest import ROOT
 
 PROFILES = ["params.yaml", "profiles/full.yaml"]
-FAKE = ModelFacts(params=1000, trainable=1000, weights=4, trainable_weights=4, layers=3, flops_per_px=1e4)
 
 
 def _params(name):
@@ -24,124 +24,158 @@ def _params(name):
 
 
 @pytest.fixture(scope="module")
-def dvc_stages(tmp_path_factory):
-    """{params file: {stage name: ((out path, cached), ...)}} as DVC itself generates them from dvc.yaml."""
-    from dvc.repo import Repo
-
-    found = {}
-    for name in PROFILES:
-        repo = tmp_path_factory.mktemp("dvc")
-        shutil.copy(ROOT / "dvc.yaml", repo / "dvc.yaml")
-        shutil.copy(ROOT / name, repo / "params.yaml")
-        Repo.init(str(repo), no_scm=True)
-        found[name] = {s.name: tuple((str(o.def_path), o.use_cache) for o in s.outs)
-                       for s in Repo(str(repo)).index.stages}
-    return found
+def stages():
+    """{params file: runplan.dvc_stages} for both profiles."""
+    return {name: runplan.dvc_stages(ROOT / name) for name in PROFILES}
 
 
-@pytest.fixture
-def fast_nets(monkeypatch):
-    """Fixed model facts instead of building every net (the full profile builds three 23-block RRDBs)."""
-    monkeypatch.setattr(budget, "_built_facts", lambda net, scale, arch: FAKE)
-    monkeypatch.setattr(throughput, "_discriminator_flops", lambda side: 1e6)
-    monkeypatch.setattr(throughput, "_vgg_flops", lambda side, layer: 1e7)
+@pytest.fixture(scope="module")
+def plans():
+    return {name: runplan.build(ROOT / name) for name in PROFILES}
+
+
+def _stage(stages, name, stage):
+    return next((sp, outs) for n, sp, outs in stages[name] if n == stage)
 
 
 @pytest.mark.parametrize("name", PROFILES)
-def test_stages_and_outputs_are_the_ones_dvc_generates(name, dvc_stages):
+def test_stages_outputs_and_params_are_the_ones_dvc_generates(name, stages, tmp_path):
+    from dvc.repo import Repo
+
+    shutil.copy(ROOT / "dvc.yaml", tmp_path / "dvc.yaml")
+    shutil.copy(ROOT / name, tmp_path / "params.yaml")
+    Repo.init(str(tmp_path), no_scm=True)
+    dvc = {s.name: [(str(o.def_path), o.use_cache) for o in s.outs] for s in Repo(str(tmp_path)).index.stages}
+    assert {n: outs for n, _, outs in stages[name]} == dvc
     params = _params(name)
-    ours = {s.name: tuple((o.path, o.cached) for o in s.outs) for s in stagegraph.stages(params, ROOT / "dvc.yaml")}
-    assert ours == dvc_stages[name]
-    expected = ({"fetch", "degrade", "evaluate", "evaluate_classify", "report"}
-                | {"train_classifier@lr", "train_classifier@hr"}
+    expected = ({"fetch", "degrade", "evaluate", "evaluate_classify", "report", "train_classifier@lr",
+                 "train_classifier@hr"}
                 | {f"{g}@{run}" for run in params["sr"]["runs"] for g in ("train_sr", "super_resolve")}
                 | {f"{g}@{run}" for run in params["sr"]["gan_runs"] for g in ("train_gan", "super_resolve_gan")}
                 | {f"train_classifier_sr@{run}" for run in params["classify"]["sr_runs"]})
-    assert set(ours) == expected
+    assert set(dvc) == expected
+    run, entry = next(iter(params["sr"]["gan_runs"].items()))
+    sp, _ = _stage(stages, name, f"train_gan@{run}")
+    assert sp[f"sr.gan_runs.{run}"] == entry and sp["sr.train"] == params["sr"]["train"]
 
 
 @pytest.mark.parametrize("name", PROFILES)
-def test_plan_sizes_and_times_every_stage(name, dvc_stages, fast_nets, tmp_path):
-    rates = throughput.load_rates(runplan.CPU_RATES)
-    plan = runplan.build(_params(name), ROOT / "dvc.yaml", rates, tmp_path)
-    assert sorted(r.stage for r in plan.rows) == sorted(dvc_stages[name])
-    assert all(r.cached > 0 for r in plan.rows if r.stage != "report")
-    timed = {r.stage.split("@")[0] for r in plan.rows if r.estimate.seconds}
+def test_plan_has_a_row_per_stage_with_the_big_outputs_sized_and_timed(name, plans, stages):
+    rows = {r[0]: r for r in plans[name].rows}
+    assert list(rows) == [n for n, _, _ in stages[name]]
+    sized = {n for n, cached, *_ in rows.values() if cached}
+    assert sized == {n for n in rows if n.split("@")[0] in ("fetch", "degrade", "super_resolve", "super_resolve_gan",
+                                                           "train_classifier", "train_classifier_sr")
+                     or (n.startswith("train_") and name == "params.yaml")}  # its SR nets are in sr_nets.json
+    timed = {n.split("@")[0] for n, _, _, t, _ in rows.values() if t}
     assert timed == {"train_sr", "train_gan", "super_resolve", "super_resolve_gan", "train_classifier",
                      "train_classifier_sr"}
-    text = runplan.table(plan, name, tmp_path)
-    assert "benchmarks/throughput-cpu.json (the default: this project's CPU figures)" in text
-    assert all(r.stage in text for r in plan.rows)
+    assert rows["evaluate"][2] == 6 and rows["report"][2] == 1  # cache: false outputs, in git
+    text = runplan.table(plans[name])
+    assert f"Run plan of {name}: {len(rows)} stages" in text and "Times from benchmarks/throughput-cpu.json" in text
+    assert ("model not counted" in text) == (name != "params.yaml")
 
 
-def test_array_bytes_are_exact_and_hr_sr_arrays_only_for_hr_sr_runs(tmp_path):
-    assert budget.npy_bytes((50_000, 128, 128, 3)) == 2_457_600_000 + 128
-    for shape, dtype in [((7, 5, 3), "u1"), ((3, 6102, 10), "f4"), ((6102,), "i8")]:
-        np.save(tmp_path / "a.npy", np.zeros(shape, dtype))
-        assert budget.npy_bytes(shape, dtype) == os.path.getsize(tmp_path / "a.npy")
-    full = _params("profiles/full.yaml")
-    stages = {s.name: s for s in stagegraph.stages(full, ROOT / "dvc.yaml")}
-    edsr = budget.stage_files(full, stages["super_resolve@edsr_x4"])
-    assert edsr["data/sr/edsr_x4/cifar10/hr_x_train.npy"] == 2_457_600_128  # 50,000 x 128 x 128 x 3
-    assert edsr["data/sr/edsr_x4/cifar10/x_test.npy"] == 10_000 * 32 * 32 * 3 + 128
-    srresnet = budget.stage_files(full, stages["super_resolve@srresnet_x4"])  # feeds no hr-sr arm
-    assert not [p for p in srresnet if "hr_x" in p]
-    raw = budget.stage_files(full, stages["fetch"])
-    assert raw["data/raw/cifar10/x_train.npy"] == 50_000 * 3072 + 128 and raw["data/raw/cifar10/y_test.npy"] == 10_128
+def test_array_bytes_are_exact_against_np_save(tmp_path):
+    for shape, dtype in [((7, 5, 3), "u1"), ((3, 6102, 10), "f4"), ((6102,), "i8"), ((50_000, 128, 128, 3), "u1")]:
+        np.lib.format.open_memmap(tmp_path / "a.npy", "w+", dtype, shape).flush()  # a sparse file: real size
+        assert runplan.npy_bytes(shape, dtype) == os.path.getsize(tmp_path / "a.npy")
+    np.save(tmp_path / "b.npy", np.zeros((10_000,), "u1"))
+    assert runplan.npy_bytes((10_000,)) == os.path.getsize(tmp_path / "b.npy") == 10_128
 
 
-def test_keras_bytes_match_saved_models(tmp_path):
-    """The .keras estimate against real saves: an SR net in float32, a classifier under mixed precision."""
+def test_stage_bytes_follow_the_shapes(stages):
+    """hr_sr runs write the native images super-resolved as well; fetch writes CIFAR-10, the sets and DIV2K."""
+    full, rates = _params("profiles/full.yaml"), runplan.read_json(runplan.CPU_RATES)
+    edsr, srresnet = (runplan._superres(_stage(stages, "profiles/full.yaml", f"super_resolve@{run}")[0], full, rates,
+                                        run)[0] for run in ("edsr_x4", "srresnet_x4"))
+    assert edsr - srresnet == 2_457_600_128 + 491_520_128  # hr_x_train, hr_x_test: N x 128 x 128 x 3
+    sp, _ = _stage(stages, "profiles/full.yaml", "fetch")
+    cifar = 50_000 * 3072 + 128 + 50_128 + 10_000 * 3072 + 128 + 10_128
+    sets = runplan.image_bytes(("set5", "set14", "bsd100", "t91"))
+    assert sets == 1_702_368 + 9_144_232 + 46_080_000 + 16_066_899  # the manifests' H x W x C
+    assert runplan._data(sp, full, rates, "raw")[0] == cifar + sets + 3_530_603_713 + 925_390_592 + 427_847_282 \
+        + 246_914_039  # DIV2K: the HR zip and the x2, x3, x4 zips
+
+
+def test_model_bytes_match_a_saved_tiny_model(tmp_path):
+    """The stored arrays of a small_cnn's .keras file, in float32 and under mixed precision, match model_bytes
+    within 0.1% (Adam's step count and learning rate); the whole file within 15% (its HDF5 and config)."""
+    import io
+    import zipfile
+
+    import h5py
     import keras
 
-    from srtwins.sr import nets
     from srtwins.twins.classifiers import build
 
-    model = nets.build("espcn", 2)
-    model.compile(keras.optimizers.Adam(1e-3), "mse")
-    model.optimizer.build(model.trainable_variables)  # Adam's slots, as after training
-    model.save(tmp_path / "sr.keras")
-    assert budget.keras_bytes(budget.net_facts("espcn", 2, {}), False) == pytest.approx(
-        os.path.getsize(tmp_path / "sr.keras"), rel=0.03)
-    keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        cls = build("small_cnn", (8, 8, 3), grid=2)
-        cls.compile(keras.optimizers.Adam(1e-3), "mse")
-        cls.optimizer.build(cls.trainable_variables)
-        cls.save(tmp_path / "cls.keras")
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-    facts = budget.model_facts(build("small_cnn", (8, 8, 3), grid=2), (8, 8, 3))
-    assert budget.keras_bytes(facts, True) == pytest.approx(os.path.getsize(tmp_path / "cls.keras"), rel=0.03)
+    for policy in ("float32", "mixed_float16"):
+        keras.mixed_precision.set_global_policy(policy)
+        try:
+            model = build("small_cnn", (8, 8, 3), grid=2, augment=False)
+            model.compile(keras.optimizers.Adam(1e-3), "mse")
+            model.optimizer.build(model.trainable_variables)  # Adam's slots, as after training
+            model.save(tmp_path / "m.keras")
+        finally:
+            keras.mixed_precision.set_global_policy("float32")
+        assert model.count_params() == runplan.classifier_params({"model": "small_cnn", "grid": 2})
+        with zipfile.ZipFile(tmp_path / "m.keras") as z, h5py.File(io.BytesIO(z.read("model.weights.h5"))) as h5:
+            stored = []
+            h5.visititems(lambda _, obj: stored.append(obj.nbytes) if isinstance(obj, h5py.Dataset) else None)
+        expected = runplan.model_bytes(model.count_params(), policy != "float32")
+        assert sum(stored) == pytest.approx(expected, rel=1e-3)
+        assert expected < os.path.getsize(tmp_path / "m.keras") < 1.15 * expected
 
 
-def test_cache_extra_follows_the_link_type():
-    sizes = [OutSize("data/sr/run", True, 1000, True), OutSize("models/sr/run.keras", True, 100, False),
-             OutSize("metrics/sr.json", False, 10, False)]
-    links = {"copy", "hardlink", "symlink"}
-    assert budget.cache_extra(sizes, ("hardlink", "symlink", "copy"), links) == (0, "hardlink")
-    assert budget.cache_extra(sizes, ("reflink", "copy"), links) == (1100, "copy")
-    assert budget.cache_extra(sizes, ("reflink", "hardlink", "symlink", "copy"), links) == (1000, "hardlink")
-    assert budget.cache_extra(sizes, ("hardlink", "symlink", "copy"), {"copy", "symlink"}) == (1000, "symlink")
-    assert budget.cache_extra(sizes, ("reflink", "copy"), links | {"reflink"}) == (0, "reflink")
-    with pytest.raises(SrtwinsError, match="none of these link types"):
-        budget.cache_extra(sizes, ("hardlink",), {"copy"})
-    assert budget.cache_types(ROOT / ".dvc") == ("hardlink", "symlink", "copy")  # the committed .dvc/config
+def test_sr_parameter_counts_come_from_sr_nets_json_for_the_same_net_scale_and_arch():
+    known = json.loads(runplan.SR_NETS.read_text())
+    params, full = _params("params.yaml"), _params("profiles/full.yaml")
+    for run in {**params["sr"]["runs"], **params["sr"]["gan_runs"]}:
+        assert runplan.sr_params(params, run)[0] == known[run]["params"]
+    assert runplan.sr_params(params, "esrgan_x2")[1] == "rrdb"  # a GAN run is built, and timed, as its generator
+    assert [runplan.sr_params(full, run)[0] for run in full["sr"]["runs"]] == [None] * len(full["sr"]["runs"])
 
 
-def test_free_space_warning_and_check(monkeypatch, fast_nets, tmp_path, capsys):
+def test_time_arithmetic_of_sr_training_gan_and_classifiers(stages):
+    params, rates = _params("params.yaml"), runplan.read_json(runplan.CPU_RATES)
+    sp, _ = _stage(stages, "params.yaml", "train_sr@espcn_x2")
+    _, seconds, note = runplan._train(sp, params, rates, "espcn_x2")
+    assert seconds == pytest.approx(10 * (60 * 32 + 512 / 3) / 1182.4) and note == "at most (early stopping)"
+    sp, _ = _stage(stages, "params.yaml", "train_gan@srgan_x2")
+    assert runplan._train(sp, params, rates, "srgan_x2")[1:] == (pytest.approx(4 * 10 * 32 / 35.3), "at least")
+    sp, _ = _stage(stages, "params.yaml", "train_classifier@lr")  # arms lr (16 px) and bicubic (32 px)
+    images = 3 * 3 * 20 * 6102 * 2 / 3 * 0.9  # seeds x folds x epochs x a fold's training images
+    one_size = {"classifiers": {"train_images_per_s": {"32": 715.0}}}
+    assert runplan._classifier(sp, params, one_size, "lr")[1:] == (pytest.approx(2 * images / 715),
+                                                                   "16 px at the 32 px rate")
+    small = {"classifiers": {"train_images_per_s": {"8": 1000.0}}}  # above the sizes measured: time by pixels
+    assert runplan._classifier(sp, params, small, "lr")[1] == pytest.approx(images * (4 + 16) / 1000)
+
+
+def test_cache_link_decides_what_the_dvc_cache_adds(plans, monkeypatch):
+    from dvc_objects.fs import generic
+
+    plan = plans["params.yaml"]
+    cached = sum(r[1] for r in plan.rows)
+    for works, total in [(["hardlink", "symlink"], cached), (["symlink"], 2 * cached), ([], 2 * cached)]:
+        monkeypatch.setattr(generic, "test_links", lambda *args, works=works: works)
+        assert runplan.disk(plan)[0] == total  # .dvc/config: hardlink,symlink,copy
+
+
+def test_check_exits_2_when_the_plan_does_not_fit(monkeypatch, capsys):
     usage = collections.namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 500, 500))
-    args = [str(ROOT / "params.yaml"), "--dvc-yaml", str(ROOT / "dvc.yaml"), "--target", str(tmp_path)]
-    runplan.main(args)
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("warning: the plan needs") and err[0].endswith("has 500 B free")
+    cli.main([str(ROOT / "params.yaml")])
+    out, err = capsys.readouterr()
+    assert "free 500 B" in out.splitlines()[-1]
+    assert len(err.strip().splitlines()) == 1 and err.startswith("warning: the plan needs") and "500 B free" in err
     with pytest.raises(SystemExit) as stop:
-        runplan.main([*args, "--check"])
+        cli.main([str(ROOT / "params.yaml"), "--check"])
     assert stop.value.code == 2
 
 
-@pytest.mark.parametrize("content, message", [(None, "params file not found"), ("a: [1,\n", "not valid YAML")])
+@pytest.mark.parametrize("content, message", [(None, "params file not found"), ("a: [1,\n", "not valid YAML"),
+                                              ("epochs: 3\n", "DVC cannot generate the stages")])
 def test_bad_params_file_is_one_line_naming_it(tmp_path, content, message):
     path = tmp_path / "p.yaml"
     if content is not None:
@@ -151,49 +185,22 @@ def test_bad_params_file_is_one_line_naming_it(tmp_path, content, message):
     assert r.stderr.strip().splitlines() == [r.stderr.strip()] and f"{path}: {message}" in r.stderr
 
 
-def test_new_stage_groups_are_enumerated_and_refused_until_sized(tmp_path):
-    """A new dvc.yaml group over a params dict is listed; the plan asks for its size model by name."""
-    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"stages": {"distill": {
-        "foreach": "${sr.gan_runs}", "do": {"cmd": "x", "outs": ["models/sr/${key}-small.keras"]}}}}))
-    with pytest.raises(SrtwinsError, match="missing key 'sr.gan_runs'"):
-        stagegraph.stages({"sr": {}}, tmp_path / "dvc.yaml")
-    params = {"sr": {"gan_runs": {"srgan_x4": {"net": "srgan", "scale": 4, "generator": "srresnet_x4"}}}}
-    (stage,) = stagegraph.stages(params, tmp_path / "dvc.yaml")
-    assert (stage.name, stage.outs) == ("distill@srgan_x4", (stagegraph.Out("models/sr/srgan_x4-small.keras", True),))
-    with pytest.raises(SrtwinsError, match="no size model for 'distill'"):
-        budget.out_sizes(params, stage)
-
-
-def test_sr_flops_scale_with_pixels_and_train_time_follows_the_benchmark():
-    from srtwins.sr import nets
-    from srtwins.sr.flops import model_flops
-
-    model = nets.build("espcn", 2)
-    assert model_flops(model, (16, 16, 3))[0] == 4 * model_flops(model, (8, 8, 3))[0]
-    params = _params("params.yaml")
-    params["sr"]["nets"]["espcn"] = {"train": {"epochs": 10, "steps_per_epoch": 60}}  # the benchmark's arch and patch
-    stage = next(s for s in stagegraph.stages(params, ROOT / "dvc.yaml") if s.name == "train_sr@espcn_x2")
-    rates = throughput.load_rates(runplan.CPU_RATES)
-    expected = 10 * (60 * 32 + 512 / 3) / 1182.4  # epochs x (steps x batch + validation) / measured patches/s
-    assert throughput.stage_estimate(params, stage, rates).seconds == pytest.approx(expected)
-
-
-def test_classifier_rate_between_and_beyond_measured_sizes():
-    rates = throughput.Rates("r.json", "m", {}, {"train_images_per_s": {"32": 715.0, "128": 24.0}})
-    assert throughput.classifier_rate(rates, 32) == (715.0, "")
-    assert throughput.classifier_rate(rates, 64)[0] == pytest.approx((715 * 24) ** 0.5)
-    assert throughput.classifier_rate(rates, 8) == (715.0, "8 px at the 32 px rate")
-    assert throughput.classifier_rate(rates, 256)[0] == pytest.approx(6.0)
-
-
-def test_benchmark_json_round_trips_into_rates(tmp_path):
-    from benchmarks.bench import record
-
-    path = tmp_path / "gpu.json"
-    record(path, "nets", {"scale": 2, "lr_patch": 16, "train_patches_per_s": {"espcn": 5e4}})
-    record(path, "classifiers", {"train_images_per_s": {"8": 9e4}})
-    rates = throughput.load_rates(path)
-    assert rates.nets["train_patches_per_s"] == {"espcn": 5e4} and rates.classifiers["train_images_per_s"] == {"8": 9e4}
-    path.write_text(json.dumps([1]))
+def test_a_file_that_is_not_a_throughput_file_is_one_error(tmp_path):
+    (tmp_path / "r.json").write_text(json.dumps([1]))
     with pytest.raises(SrtwinsError, match="not a throughput file"):
-        throughput.load_rates(path)
+        runplan.build(ROOT / "params.yaml", tmp_path / "r.json")
+
+
+def test_the_plan_loads_neither_keras_nor_tensorflow():
+    code = ("import sys; from scripts import plan; plan.main(['params.yaml']); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('keras', 'tensorflow')))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert r.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_docs_plan_md_is_what_the_command_writes_now(tmp_path):
+    """docs/plan.md's table is generated: `python scripts/plan.py profiles/full.yaml --markdown docs/plan.md`."""
+    page = tmp_path / "plan.md"
+    shutil.copy(ROOT / "docs/plan.md", page)
+    cli.main([str(ROOT / "profiles/full.yaml"), "--markdown", str(page)])
+    assert page.read_text() == (ROOT / "docs/plan.md").read_text(), "rerun the command above"
