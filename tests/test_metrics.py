@@ -43,7 +43,7 @@ def test_mean_scores_averages_per_image():
     assert mean_scores(rows) == dict(psnr_y=31, ssim_y=0.8, psnr_rgb=30, ssim_rgb=0.7, mse_rgb=15)
 
 
-def test_score_all_scores_every_baseline_at_every_scale_and_every_run_at_its_own():
+def test_score_all_scores_every_baseline_at_every_scale_and_every_run_at_its_own(tmp_path, monkeypatch):
     """The evaluate stage's loops on synthetic images: rows per image, the table of their means."""
     from types import SimpleNamespace
 
@@ -53,7 +53,7 @@ def test_score_all_scores_every_baseline_at_every_scale_and_every_run_at_its_own
     from srtwins.sr.quality import score
 
     rng = np.random.default_rng(0)
-    hr = {f"im{i}": rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for i in range(2)}
+    hr = {stem: rng.integers(0, 256, (24, 24, 3), dtype=np.uint8) for stem in ("butterfly", "bird")}
     cifar = rng.integers(0, 256, (3, 32, 32, 3), dtype=np.uint8)
     run = SimpleNamespace(name="espcn_x2", net="espcn", scale=2)
     images = {("hr", paths.CIFAR, None): cifar, ("lr", paths.CIFAR, 2): degrade(cifar, 2, batched=True),
@@ -67,3 +67,10 @@ def test_score_all_scores_every_baseline_at_every_scale_and_every_run_at_its_own
     assert set(table) == {*paths.TEST_SETS, paths.CIFAR} and set(table["set5"]["x2"]) == {"bicubic", "espcn"}
     want = np.mean([score(v[::-1], v, 2)["psnr_y"] for v in hr.values()])
     assert table["set14"]["x2"]["espcn"]["psnr_y"] == pytest.approx(want)
+    from srtwins.report import plots
+
+    monkeypatch.chdir(tmp_path)  # the figures of the same images: a triplet grid per run, PSNR against size
+    plots.sr_figures([run], table, {run.name: {"net": "espcn", "scale": 2, "params": 10}}, images)
+    assert (tmp_path / "plots/sr_triplets/espcn_x2.png").stat().st_size > 0
+    assert (tmp_path / "plots/sr_psnr_vs_params.png").stat().st_size > 0
+

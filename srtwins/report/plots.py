@@ -131,7 +131,7 @@ def sr_figures(runs, report, nets, images):
             for k in [k for k in stems if k in images[("hr", name, None)]]:  # fetch.images_per_set may leave some out
                 hr = modcrop(images[("hr", name, None)][k], s)
                 lr, sr = images[("lr", name, s)][k], images[("sr", name, run.name)][k]
-                rows.append((f"{name}/{k}", _panels(lr, hr, sr, s, crop=96)))
+                rows.append((f"{name}/{k}", _panels(lr, hr, sr, s, size=96)))
         for i in range(2):
             hr = modcrop(images[("hr", paths.CIFAR, None)][i], s)
             lr, sr = images[("lr", paths.CIFAR, s)][i], images[("sr", paths.CIFAR, run.name)][i]
@@ -144,10 +144,12 @@ def sr_figures(runs, report, nets, images):
     psnr_vs_params(points, base, paths.PLOTS / "sr_psnr_vs_params.png")
 
 
-def _panels(lr, hr, sr, s, crop=None):
+def _panels(lr, hr, sr, s, size=None):
+    """LR | bicubic | SR | HR of one image, each cropped to its ``size`` x ``size`` centre when given."""
     bic = scoring.upscale(lr, hr.shape[:2], "bicubic")
+
     def c(im):
-        return crop(im, crop) if crop else im
+        return crop(im, size) if size else im
 
     return [("LR (nearest)", c(nearest_up(lr, s))),
             (f"bicubic {score(bic, hr, s)['psnr_y']:.2f} dB", c(bic)),
