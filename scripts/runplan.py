@@ -12,9 +12,9 @@ import numpy as np
 
 from srtwins import SrtwinsError, paths
 from srtwins.config import get, load
+from srtwins.config.twins import source_arms
 from srtwins.data.fetch import MANIFESTS, read_manifest
 from srtwins.io import read_json
-from srtwins.twins.arms import source_arms
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_RATES, SR_NETS = ROOT / "benchmarks" / "throughput-cpu.json", ROOT / paths.METRICS / "sr_nets.json"

@@ -1,5 +1,5 @@
 """The compute switches behind params: seeding and determinism, mixed precision, XLA, data parallelism,
-the check that GPU switches have a GPU, and the record of what a training run really ran on.
+the GPUs the backend sees, and the record of what a training run really ran on.
 
 Kept apart from training so that the GPU paths (precision, XLA, replicas) grow in one place.
 """
@@ -7,9 +7,6 @@ import contextlib
 import functools
 
 import keras
-
-from srtwins import SrtwinsError
-from srtwins.config import get
 
 
 def setup(seed, mixed_precision=False, jit_compile="auto"):
@@ -41,16 +38,6 @@ def gpus():
 
         return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
     return []
-
-
-def check(params, switches):
-    """Refuse GPU switches (``{param key: value}``; true asks for the GPU) when the backend sees no GPU.
-
-    The top-level ``allow_cpu: true`` runs them on the CPU on purpose; a GPU user never falls back silently."""
-    asked = [key for key, value in switches.items() if value is True]
-    if asked and not get(params, "allow_cpu", bool, default=False) and not gpus():
-        raise SrtwinsError(f"params: '{asked[0]}' is true but no GPU is visible to keras "
-                           f"({keras.backend.backend()} backend); set 'allow_cpu: true' to run on the CPU on purpose")
 
 
 def distribution_scope(platform="gpu"):

@@ -5,14 +5,13 @@ data/lr/x{s}/{set}/{name}.png for the SR sets, data/lr/x{s}/cifar10/x_{train,tes
 import numpy as np
 from tqdm import tqdm
 
-from srtwins import cli, paths
-from srtwins.config import load, scales
+from srtwins import cli, config, paths
 from srtwins.data.imresize import degrade
 from srtwins.io import atomic_dir, load_npy, read_image_dir, save_npy, write_png
 
 
 def main():
-    wanted = scales(load())
+    wanted = config.scales(config.load())
     sets = {name: read_image_dir(paths.raw(name)) for name in paths.IMAGE_SETS}
     cifar = {split: load_npy(paths.array(paths.raw(paths.CIFAR), split)) for split in paths.SPLITS}
     with atomic_dir(paths.LR) as tmp:

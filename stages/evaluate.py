@@ -10,21 +10,15 @@ plots/sr_triplets/<run>.png (LR | bicubic | SR | HR), plots/sr_psnr_vs_params.pn
 """
 import pandas as pd
 
-from srtwins import SrtwinsError, cli, paths
-from srtwins.config import get_list, load, run_names, scales
+from srtwins import cli, config, paths
+from srtwins.config import sr
 from srtwins.io import atomic_file, write_json
 from srtwins.report import plots
-from srtwins.sr import scoring, srconfig
+from srtwins.sr import scoring
 
 
 def main():
-    params = load()
-    wanted = scales(params)
-    methods = get_list(params, "evaluate.baselines", str, choices=scoring.BASELINES)
-    runs = [srconfig.resolve(params, r) for r in run_names(params)]
-    for run in runs:
-        if run.scale not in wanted:
-            raise SrtwinsError(f"params: run {run.name} is x{run.scale}, not in degrade.scales {wanted}")
+    wanted, methods, runs = sr.evaluation(config.load(), scoring.BASELINES)
     images = scoring.load_images(wanted, runs)
     rows, report = scoring.score_all(images, wanted, methods, runs)
     nets, speed = scoring.describe_nets(runs)

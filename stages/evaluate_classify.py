@@ -8,18 +8,19 @@ plots/classify/: confusion (predictions/<arm>.csv), ROC (roc/<arm>.csv), per-cla
 accuracy-gain-vs-PSNR charts.
 """
 from srtwins import cli, config, paths
+from srtwins.config import twins
 from srtwins.io import read_json, write_json
 from srtwins.report import plots
-from srtwins.twins import arm_inputs, arms, decision
+from srtwins.twins import arm_inputs, decision
 
 
 def main():
     params = config.load()
-    study_arms, twins = arms.study(params)
-    seeds, scale, rule = arms.seeds(params), arms.study_scale(params), config.decision(params)
+    study_arms, pairs = twins.study(params)
+    seeds, scale, rule = twins.seeds(params), twins.scale(params), twins.decision(params)
     y = arm_inputs.labels()
     cifar_sr = read_json(paths.METRICS / "sr.json")[paths.CIFAR][f"x{scale}"]
-    report, runs = decision.evaluate(study_arms, twins, y, seeds, scale, rule, cifar_sr)
+    report, runs = decision.evaluate(study_arms, pairs, y, seeds, scale, rule, cifar_sr)
     write_json(paths.METRICS / "classify.json", report)
     plots.classifier_figures(study_arms, runs, y, report, cifar_sr, paths.PLOTS / "classify")
     for name, t in report["twins"].items():

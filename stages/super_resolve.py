@@ -8,23 +8,20 @@ import argparse
 import json
 import time
 
-from srtwins import cli, paths
-from srtwins.config import get, load
+from srtwins import cli, config, paths
+from srtwins.config import sr, twins
 from srtwins.io import atomic_dir, load_npy, read_image_dir, write_png
-from srtwins.sr import srconfig
 from srtwins.sr.infer import load_model, predict_uint8
 from srtwins.sr.superres import super_resolve_array
-from srtwins.twins import arms
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    params = load()
-    run = srconfig.resolve(params, parser.parse_args().run)
-    # the native images super-resolved only where an hr-sr arm reads them
-    hr_sr = run.name in arms.hr_sr_names(params)
-    batch = get(params, "sr.infer_batch_size", int, minimum=1, default=256)
+    params = config.load()
+    run = sr.run(params, parser.parse_args().run)
+    hr_sr = run.name in twins.hr_sr_names(params)  # the native images super-resolved only where an arm reads them
+    batch = sr.infer_batch(params)
     model = load_model(paths.sr_model(run.name))
     s = run.scale
     speed = {}

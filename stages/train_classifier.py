@@ -5,52 +5,31 @@ source: models/cls/<source>/<arm>/{probs.npy (seeds, images, 10) out-of-fold sof
 train.json, model-s<seed>-f<fold>.keras}, and its mean learning curves in plots/train_cls/<source>/<arm>.csv.
 """
 import argparse
-import json
 
 import numpy as np
 import pandas as pd
 
-from srtwins import cli, paths
-from srtwins.config import get, load
-from srtwins.io import atomic_dir, atomic_file, write_json
-from srtwins.twins import arm_inputs, arms, crossval
+from srtwins import cli, config, paths
+from srtwins.config import devices, twins
+from srtwins.io import atomic_dir, atomic_file
+from srtwins.twins import arm_inputs, crossval
 from srtwins.twins.stats import stratified_folds
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--source", required=True)
-    params = load()
+    params = config.load()
     source = parser.parse_args().source
-    study_arms = arms.source_arms(params, source)
-    rec, seeds = crossval.recipe(params), arms.seeds(params)
-    crossval.check_devices(params, rec)
-    scale = arms.study_scale(params)
+    study_arms, scale = twins.source_arms(params, source), twins.scale(params)
+    rec, seeds, k, switches = twins.training(params)
+    devices.check(params, switches)
     y = arm_inputs.labels()
-    folds = stratified_folds(y, get(params, "classify.folds", int))
-    inputs = {arm.name: arm_inputs.images(arm, scale) for arm in study_arms}  # every input checked before training
-
-    from srtwins.sr.flops import model_flops
-
-    curves = {}
-    with atomic_dir(paths.CLS_MODELS / source) as out:
-        for arm in study_arms:
-            folder = out / arm.name
-            folder.mkdir()
-            def keep(seed, fold, model, folder=folder):
-                model.save(folder / f"model-s{seed}-f{fold}.keras")
-
-            probs, curves[arm.name], summary = crossval.cross_validate(inputs[arm.name], y, folds, seeds, rec, keep)
-            model = crossval.build_for(rec, inputs[arm.name].shape[1:])
-            val = curves[arm.name]["val_accuracy"]
-            summary.update(arm=arm.name, flops=model_flops(model, inputs[arm.name].shape[1:])[0],
-                           accuracy_per_seed=[float(np.mean(p.argmax(1) == y)) for p in probs],
-                           val_accuracy_final=round(float(val[-1]), 4),
-                           val_accuracy_gain_last_quarter=round(float(val[-1] - val[(3 * len(val)) // 4 - 1]), 4))
-            np.save(folder / "probs.npy", probs)
-            np.save(folder / "folds.npy", folds)
-            write_json(folder / "train.json", summary)
-            print(json.dumps(summary))
+    with config.naming(twins.KEYS):
+        folds = stratified_folds(y, k)
+        inputs = {arm.name: arm_inputs.images(arm, scale) for arm in study_arms}  # every input checked first
+        with atomic_dir(paths.CLS_MODELS / source) as out:
+            curves = crossval.train_arms(out, inputs, y, folds, seeds, rec)
     for name, curve in curves.items():
         with atomic_file(paths.PLOTS / "train_cls" / source / f"{name}.csv") as tmp:
             frame = pd.DataFrame(curve).round(5)

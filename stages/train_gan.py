@@ -8,16 +8,17 @@ loss term and the discriminator's loss under plots/train_sr/<run>/.
 import argparse
 import json
 
-from srtwins import cli
-from srtwins.config import load
+from srtwins import cli, config
+from srtwins.config import sr
 from srtwins.sr import gan, runner
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    params = load()
-    print(json.dumps(runner.train_run(params, parser.parse_args().run, adversarial=True, body=gan.fine_tune)))
+    run = sr.training(config.load(), parser.parse_args().run, adversarial=True)
+    with config.naming(run.keys):
+        print(json.dumps(runner.train_run(run, body=gan.fine_tune)))
 
 
 if __name__ == "__main__":

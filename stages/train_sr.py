@@ -6,16 +6,17 @@ and dvclive curves under plots/train_sr/<run>/. GAN nets fine-tune such a model 
 import argparse
 import json
 
-from srtwins import cli
-from srtwins.config import load
+from srtwins import cli, config
+from srtwins.config import sr
 from srtwins.sr import runner, train
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--run", required=True)
-    params = load()
-    print(json.dumps(runner.train_run(params, parser.parse_args().run, adversarial=False, body=train.train_net)))
+    run = sr.training(config.load(), parser.parse_args().run, adversarial=False)
+    with config.naming(run.keys):
+        print(json.dumps(runner.train_run(run, body=train.train_net)))
 
 
 if __name__ == "__main__":

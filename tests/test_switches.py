@@ -11,11 +11,12 @@ import keras
 import numpy as np
 import pytest
 
-from srtwins import SrtwinsError, compute
+from srtwins import SrtwinsError, compute, config
+from srtwins.config import devices
 from srtwins.sr import nets
 from tests.conftest import ROOT
 
-PSNR_NETS = [n for n, s in nets.SPECS.items() if s.gan is None]
+PSNR_NETS = list(nets.SPECS)
 TINY = {"srcnn": {"n1": 8, "n2": 4}, "fsrcnn": {"d": 8, "s": 4, "m": 1}, "espcn": {"n1": 8, "n2": 4},
         "compact": {}, "edsr": {"n_blocks": 1, "n_feats": 8}, "srresnet": {"n_blocks": 1, "n_feats": 8},
         "rrdb": {"n_blocks": 1, "n_feats": 8, "growth": 4}}
@@ -34,6 +35,7 @@ if keras.backend.backend() == "tensorflow":  # two logical CPUs, before TensorFl
 import numpy as np
 from srtwins import compute
 from srtwins.sr import nets, patches, train
+from srtwins.config import twins
 from srtwins.twins import crossval
 from srtwins.data.imresize import degrade, imresize
 
@@ -64,7 +66,7 @@ for switch in switches:
                         "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
                         "compute": stats["compute"]}
     if switch == "mixed":  # the classifier recipe, a few steps on tiny data
-        rec = crossval.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="cosine",
+        rec = twins.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="cosine",
                               augment=True, val_fraction=0.2, jit_compile="auto", mixed_precision=True)
         images = rng.integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
         model, history, _ = crossval.fit(images, np.arange(30) % 10, rec, seed=0)
@@ -74,7 +76,7 @@ for switch in switches:
 if keras.backend.backend() == "jax":  # every net at x2 and x4, and the bicubic layer, on JAX
     x = rng.random((2, 9, 11, 3)).astype(np.float32)
     shapes = {}
-    for name in [n for n, s in nets.SPECS.items() if s.gan is None]:
+    for name in list(nets.SPECS):
         for s in (2, 4):
             y = np.asarray(nets.build(name, s, **tiny[name])(x))
             shapes[f"{name}_x{s}"] = [list(y.shape), bool(np.isfinite(y).all())]
@@ -180,16 +182,16 @@ def test_gpu_switch_without_a_gpu_is_refused_by_name():
     backend = keras.backend.backend()
     with pytest.raises(SrtwinsError, match=rf"^params: 'sr.train.mixed_precision' is true but no GPU is visible to "
                                            rf"keras \({backend} backend\); set 'allow_cpu: true' to run on the CPU"):
-        compute.check(GPU_PARAMS, {"sr.train.jit_compile": "auto", "sr.train.mixed_precision": True})
+        devices.check(GPU_PARAMS, {"sr.train.jit_compile": "auto", "sr.train.mixed_precision": True})
     with pytest.raises(SrtwinsError, match="'classify.recipe.jit_compile' is true"):
-        compute.check({}, {"classify.recipe.mixed_precision": False, "classify.recipe.jit_compile": True})
+        devices.check({}, {"classify.recipe.mixed_precision": False, "classify.recipe.jit_compile": True})
 
 
 def test_cpu_on_purpose_or_no_gpu_switch_passes_the_check():
-    compute.check({**GPU_PARAMS, "allow_cpu": True}, {"sr.train.mixed_precision": True})
-    compute.check({}, {"sr.train.mixed_precision": False, "sr.train.jit_compile": "auto"})
+    devices.check({**GPU_PARAMS, "allow_cpu": True}, {"sr.train.mixed_precision": True})
+    devices.check({}, {"sr.train.mixed_precision": False, "sr.train.jit_compile": "auto"})
     with pytest.raises(SrtwinsError, match="'allow_cpu' must be true or false"):
-        compute.check({"allow_cpu": "yes"}, {"sr.train.mixed_precision": True})
+        devices.check({"allow_cpu": "yes"}, {"sr.train.mixed_precision": True})
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="Keras turns XLA off on TensorFlow only")
@@ -213,23 +215,22 @@ def test_sr_and_classifier_checks_name_the_key_where_the_switch_is_set():
         pytest.skip("a GPU is visible: nothing to refuse")
     import yaml
 
-    from srtwins.sr import srconfig, train
-    from srtwins.twins import crossval
+    from srtwins.config import sr, twins
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["sr"]["nets"]["espcn"]["train"]["mixed_precision"] = True
-    train.check_devices(params, srconfig.resolve(params, "srcnn_x2"))  # srcnn keeps the CPU default
+    sr.training(params, "srcnn_x2", adversarial=False)  # srcnn keeps the CPU default
     with pytest.raises(SrtwinsError, match=r"^params: 'sr.nets.espcn.train.mixed_precision' is true"):
-        train.check_devices(params, srconfig.resolve(params, "espcn_x2"))
+        sr.training(params, "espcn_x2", adversarial=False)
     params["sr"]["train"]["jit_compile"] = True
     with pytest.raises(SrtwinsError, match=r"^params: 'sr.train.jit_compile' is true"):
-        train.check_devices(params, srconfig.resolve(params, "srcnn_x2"))
+        sr.training(params, "srcnn_x2", adversarial=False)
     params["classify"]["recipe"]["mixed_precision"] = True
     with pytest.raises(SrtwinsError, match=r"^params: 'classify.recipe.mixed_precision' is true"):
-        crossval.check_devices(params, crossval.recipe(params))
+        devices.check(params, twins.training(params)[3])
     params["allow_cpu"] = True
-    crossval.check_devices(params, crossval.recipe(params))
-    train.check_devices(params, srconfig.resolve(params, "espcn_x2"))
+    devices.check(params, twins.training(params)[3])
+    sr.training(params, "espcn_x2", adversarial=False)
 
 
 def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training():
@@ -237,17 +238,20 @@ def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training(
 
     check_even_batches(16, 512, 4, "edsr_x2")
     check_even_batches(3, 5, 1, "edsr_x2")
-    with pytest.raises(SrtwinsError, match=r"^edsr_x2: 'sr.train.batch_size' gives batches of 6, which JAX cannot "
+    with pytest.raises(SrtwinsError, match=r"^batch_size gives edsr_x2 batches of 6, which JAX cannot "
                                            r"split over 4 replicas"):
         check_even_batches(6, 512, 4, "edsr_x2")
-    with pytest.raises(SrtwinsError, match=r"'sr.train.val_patches' gives batches of 2, .* over 4 replicas"):
-        check_even_batches(16, 66, 4, "edsr_x2")
+    with pytest.raises(SrtwinsError, match=r"^params: 'sr.nets.edsr.train.val_patches' gives edsr_x2 batches of 2, "
+                                           r".* over 4 replicas"):
+        with config.naming({"val_patches": "sr.nets.edsr.train.val_patches"}):
+            check_even_batches(16, 66, 4, "edsr_x2")
 
 
 def test_classifier_summary_records_the_compute():
+    from srtwins.config import twins
     from srtwins.twins import crossval
 
-    rec = crossval.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="constant",
+    rec = twins.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="constant",
                           augment=False, val_fraction=0.2, jit_compile="auto", mixed_precision=False)
     x = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
     _, _, summary = crossval.cross_validate(x, np.arange(20) % 10, np.arange(20) % 2, [0], rec)

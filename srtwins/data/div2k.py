@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from srtwins import SrtwinsError, paths
+from srtwins import BadValue, SrtwinsError, paths
 from srtwins.data import fetch
 from srtwins.io import write_json
 
@@ -75,13 +75,12 @@ def from_download(cache, scales, **dl):
 def from_mirror(mirror, scales):
     """Verify the mirror's div2k/ images of ``scales`` now; return ``put(dest)``, which copies them there.
 
-    A mirror without a div2k/ folder cannot serve a DIV2K request: one line naming the param."""
+    A mirror without a div2k/ folder cannot serve a DIV2K request (a BadValue about ``div2k``)."""
     wanted = archives(scales)
     root = Path(mirror) / MIRROR
     if wanted and not root.is_dir():
-        raise SrtwinsError(
-            f"params: 'fetch.div2k' is true but the mirror {mirror} has no {MIRROR}/ folder (the unpacked DIV2K "
-            "archives with a MANIFEST.tsv); set fetch.div2k: false, or fetch.source: download without $SRTWINS_MIRROR")
+        raise BadValue("div2k", f"is true but the mirror {mirror} has no {MIRROR}/ folder (the unpacked DIV2K "
+                                "archives with a MANIFEST.tsv); turn it off, or download without $SRTWINS_MIRROR")
     if wanted:
         fetch.verify_mirror_files(root, [f"{a.folder}/{name}" for a in wanted for name in a.files()])
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from srtwins import SrtwinsError
+from srtwins import BadValue, SrtwinsError
 from srtwins.io import atomic_dir, decode_image
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
@@ -207,10 +207,10 @@ def load_cifar10(folder, n_train, n_test):
         have += len(y)
     if have < n_train:
         total = sum(p.stat().st_size // CIFAR10_RECORD for p in (folder / n for n in CIFAR10_TRAIN))
-        raise SrtwinsError(f"cifar.train_size={n_train} but {folder} holds only {total} training images")
+        raise BadValue("train_size", f"= {n_train} but {folder} holds only {total} training images")
     x_test, y_test = parse_cifar_batch(folder / CIFAR10_TEST, limit=n_test)
     if len(y_test) < n_test:
-        raise SrtwinsError(f"cifar.test_size={n_test} but {folder / CIFAR10_TEST} holds only {len(y_test)} test images")
+        raise BadValue("test_size", f"= {n_test} but {folder / CIFAR10_TEST} holds only {len(y_test)} test images")
     classes = (folder / "batches.meta.txt").read_text().split()
     if len(classes) != 10:
         raise SrtwinsError(f"{folder / 'batches.meta.txt'}: expected 10 class names, found {len(classes)}")

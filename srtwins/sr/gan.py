@@ -12,10 +12,11 @@ from keras import ops
 
 from srtwins import SrtwinsError, compute, paths
 from srtwins.sr import nets
+from srtwins.sr.gan_recipes import TERMS, check_weights
 from srtwins.sr.infer import load_model
-from srtwins.sr.nets import GAN_TERMS
+from srtwins.sr.losses import DISTANCES
 from srtwins.sr.perceptual import PerceptualLoss
-from srtwins.sr.train import PIXEL_LOSSES, LiveLogger, NaNGuard, save_model
+from srtwins.sr.train import LiveLogger, NaNGuard, save_model
 
 
 def adversarial_losses(real, fake, relativistic):
@@ -44,14 +45,6 @@ def total_variation(x):
     return ops.mean(ops.abs(x[:, 1:] - x[:, :-1])) + ops.mean(ops.abs(x[:, :, 1:] - x[:, :, :-1]))
 
 
-def check_weights(weights):
-    """The generator loss weights with every term named (a term left out weighs 0); unknown terms are errors."""
-    unknown = set(weights) - set(GAN_TERMS)
-    if unknown:
-        raise SrtwinsError(f"gan weights: unknown terms {', '.join(sorted(unknown))}; known: {', '.join(GAN_TERMS)}")
-    return {term: float(weights.get(term, 0.0)) for term in GAN_TERMS}
-
-
 class _Adversarial(keras.Model):
     """Generator and discriminator with their losses; the backend's train/test steps are in the subclasses."""
 
@@ -64,7 +57,7 @@ class _Adversarial(keras.Model):
         if self.w["perceptual"] and perceptual is None:
             raise SrtwinsError("gan weights.perceptual > 0 needs a perceptual feature extractor")
         self.relativistic = relativistic
-        self.trackers = [keras.metrics.Mean(name=name) for name in ("loss", "d_loss", *GAN_TERMS)]
+        self.trackers = [keras.metrics.Mean(name=name) for name in ("loss", "d_loss", *TERMS)]
 
     @property
     def metrics(self):
@@ -93,7 +86,7 @@ class _Adversarial(keras.Model):
         parts = {"content": ops.cast(self.content_loss(hr, sr), "float32"), "adversarial": adversarial,
                  "perceptual": self.perceptual(hr, sr) if self.w["perceptual"] else ops.zeros(()),
                  "tv": total_variation(sr)}
-        g_loss = sum(self.w[k] * parts[k] for k in GAN_TERMS)
+        g_loss = sum(self.w[k] * parts[k] for k in TERMS)
         return g_loss, d_loss, parts
 
     def log(self, g_loss, d_loss, parts):
@@ -228,16 +221,16 @@ def fit_adversarial(generator, discriminator, data, val, *, content_loss, percep
 def fine_tune(run, data, val, live, summary):
     """Fine-tune a GAN run's trained generator against a new discriminator; saves it, adds its training to
     ``summary``."""
-    t, g, spec = run.train, run.gan, run.spec.gan
+    t, g = run.train, run.gan
     with compute.distribution_scope():
         generator = compute.float32_output(compute.under_policy(load_model(paths.sr_model(run.generator))))
         perceptual = PerceptualLoss.from_spec(
-            {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"], "layer": spec.vgg_layer,
-             "pre_activation": spec.pre_activation, "distance": spec.feature_distance})
+            {"vgg_weights": run.vgg_weights, "seed": t.seed, "layer": g.recipe.vgg_layer,
+             "pre_activation": g.recipe.pre_activation, "distance": g.recipe.feature_distance})
         summary["perceptual_features"] = perceptual.description
         summary["gan"], generator = fit_adversarial(
-            generator, nets.build_discriminator(**g.get("discriminator", {})), data, val,
-            content_loss=PIXEL_LOSSES[t["loss"]], perceptual=perceptual, weights=g["weights"],
-            relativistic=spec.relativistic, epochs=g["epochs"], learning_rate=g["learning_rate"], live=live,
-            jit_compile=t.get("jit_compile", "auto"), name=run.name)
+            generator, nets.build_discriminator(**g.discriminator), data, val,
+            content_loss=DISTANCES[t.loss], perceptual=perceptual, weights=g.weights,
+            relativistic=g.recipe.relativistic, epochs=g.epochs, learning_rate=g.learning_rate, live=live,
+            jit_compile=t.jit_compile, name=run.name)
     save_model(generator, paths.sr_model(run.name))

@@ -46,7 +46,7 @@ class BicubicUpsample(layers.Layer):
         return ops.depth_to_space(phases, self.scale)
 
     def forward_flops(self, input_shape):
-        """2 x multiply-adds of the 5x5 phase filters (srtwins.sr.flops counts this layer through it)."""
+        """2 x multiply-adds of the 5x5 phase filters (srtwins.flops counts this layer through it)."""
         h, w, c = input_shape
         return 2 * 25 * c**2 * self.scale**2 * h * w
 
@@ -246,34 +246,19 @@ def discriminator(channels=3, n_feats=64, batch_norm=True, name="discriminator")
 
 
 def build_discriminator(**options):
-    """The discriminator with options from params (sr.nets.<gan>.gan.discriminator); a bad option is a clear error."""
+    """The discriminator with the given options; a bad option is a clear error."""
     try:
         return discriminator(**options)
     except TypeError as e:
         raise SrtwinsError(f"discriminator: bad option ({e})") from None
 
 
-GAN_TERMS = ("content", "adversarial", "perceptual", "tv")  # the generator loss terms a GAN net weighs
-
-
-@dataclass(frozen=True)
-class GanSpec:
-    """How a GAN net fine-tunes its generator: the PSNR-trained net it starts from and its losses."""
-
-    generator: str  # the net whose trained model (an sr.runs run at the same scale) it starts from
-    relativistic: bool  # ESRGAN's relativistic average GAN, or SRGAN's standard one
-    vgg_layer: str = "block5_conv4"  # perceptual features (the papers' VGG54)
-    pre_activation: bool = False  # ESRGAN compares features before the ReLU
-    feature_distance: str = "mse"  # SRGAN: squared error of features; ESRGAN: L1
-
-
 @dataclass(frozen=True)
 class NetSpec:
-    """One registry entry per net: its builder, the scales it can do, and its GAN training if any."""
+    """One registry entry per net: its builder and the scales it can do."""
 
     builder: Callable
     scales: tuple = (2, 3, 4)
-    gan: GanSpec | None = None
 
 
 SPECS = {
@@ -284,8 +269,6 @@ SPECS = {
     "edsr": NetSpec(edsr),
     "srresnet": NetSpec(srresnet),
     "rrdb": NetSpec(rrdb),
-    "srgan": NetSpec(srresnet, gan=GanSpec("srresnet", relativistic=False)),
-    "esrgan": NetSpec(rrdb, gan=GanSpec("rrdb", relativistic=True, pre_activation=True, feature_distance="l1")),
 }
 
 

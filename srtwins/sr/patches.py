@@ -2,7 +2,7 @@
 import keras
 import numpy as np
 
-from srtwins import SrtwinsError
+from srtwins import BadValue, SrtwinsError
 from srtwins.data.imresize import modcrop
 
 
@@ -23,9 +23,8 @@ def make_pairs(hr_images, lr_images, scale, names=None):
 def check_patch_size(pairs, lr_patch, names):
     for (lr, _), name in zip(pairs, names):
         if lr.shape[0] < lr_patch or lr.shape[1] < lr_patch:
-            raise SrtwinsError(
-                f"sr.train.lr_patch={lr_patch} is larger than training image {name} (LR {lr.shape[1]}x{lr.shape[0]})"
-            )
+            raise BadValue("lr_patch", f"= {lr_patch} is larger than training image {name} "
+                                       f"(LR {lr.shape[1]}x{lr.shape[0]})")
 
 
 def sample(pairs, n, lr_patch, scale, rng, augment=True):

@@ -11,9 +11,9 @@ import keras
 from keras import ops
 
 from srtwins import SrtwinsError
+from srtwins.sr.losses import DISTANCES
 
 VGG_MEAN_BGR = (103.939, 116.779, 123.68)
-DISTANCES = {"mse": lambda d: ops.mean(ops.square(d)), "l1": lambda d: ops.mean(ops.abs(d))}
 SPEC_KEYS = ("vgg_weights", "layer", "pre_activation", "distance", "seed")
 
 
@@ -93,4 +93,4 @@ class PerceptualLoss:
     def __call__(self, y_true, y_pred):
         ft = ops.cast(self.extractor(vgg_preprocess(y_true)), "float32")  # float16 under mixed precision
         fp = ops.cast(self.extractor(vgg_preprocess(y_pred)), "float32")
-        return DISTANCES[self.distance](ft - fp)
+        return DISTANCES[self.distance](ft, fp)

@@ -6,8 +6,8 @@ import numpy as np
 
 from srtwins import paths
 from srtwins.data.imresize import imresize, modcrop
+from srtwins.flops import flops_per_output_mpx
 from srtwins.io import load_npy, read_image_dir
-from srtwins.sr.flops import flops_per_output_mpx
 from srtwins.sr.infer import load_model
 from srtwins.sr.quality import mean_scores, score
 
@@ -110,7 +110,7 @@ def describe_nets(runs):
         measured = json.loads((paths.sr(run.name) / "speed.json").read_text())
         summary = json.loads(paths.sr_summary(run.name).read_text())
         phases = {k: v for k, v in summary.items() if k in ("train", "pretrain", "gan")}
-        steps = run.gan["steps_per_epoch"] if run.generator else run.train["steps_per_epoch"]
+        steps = run.gan.steps_per_epoch if run.gan else run.train.steps_per_epoch
         nets[run.name] = {
             "net": run.net, "scale": run.scale, "params": int(model.count_params()), "arch": run.arch,
             "generator": run.generator, "steps_per_epoch": steps,

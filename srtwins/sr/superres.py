@@ -9,7 +9,7 @@ from srtwins.io import atomic_file
 from srtwins.sr.infer import predict_uint8
 
 
-def super_resolve_array(model, lr, scale, out_path, batch_size=256, desc="super-resolve"):
+def super_resolve_array(model, lr, scale, out_path, batch_size, desc="super-resolve"):
     """SR every image of ``lr`` (N, h, w, C) into a ``.npy`` at ``out_path``, atomically.
 
     The header is written first, then each batch is appended with a plain write: only one batch

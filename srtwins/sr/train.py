@@ -10,10 +10,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from srtwins import SrtwinsError, compute, paths
-from srtwins.config import get
+from srtwins import BadValue, SrtwinsError, compute, paths
 from srtwins.io import atomic_file, scratch_name
 from srtwins.sr import nets
+from srtwins.sr.losses import DISTANCES
 
 
 @keras.saving.register_keras_serializable(package="srtwins")
@@ -25,13 +25,13 @@ class SRLoss(keras.losses.Loss):
 
     def __init__(self, pixel="mse", perceptual_weight=0.0, perceptual_spec=None, name="sr_loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        if pixel not in PIXEL_LOSSES:
-            raise SrtwinsError(f"unknown pixel loss {pixel!r}; allowed: {', '.join(PIXEL_LOSSES)}")
+        if pixel not in DISTANCES:
+            raise SrtwinsError(f"unknown pixel loss {pixel!r}; allowed: {', '.join(DISTANCES)}")
         self.pixel, self.perceptual_weight, self.perceptual_spec = pixel, float(perceptual_weight), perceptual_spec
         self._perceptual = None
 
     def call(self, y_true, y_pred):
-        loss = PIXEL_LOSSES[self.pixel](y_true, y_pred)
+        loss = DISTANCES[self.pixel](y_true, y_pred)
         if self.perceptual_weight:
             loss = loss + self.perceptual_weight * self.perceptual(y_true, y_pred)
         return loss
@@ -47,17 +47,6 @@ class SRLoss(keras.losses.Loss):
     def get_config(self):
         return {**super().get_config(), "pixel": self.pixel, "perceptual_weight": self.perceptual_weight,
                 "perceptual_spec": self.perceptual_spec}
-
-
-def mse(y, p):
-    return ops.mean(ops.square(ops.cast(y, "float32") - ops.cast(p, "float32")))
-
-
-def l1(y, p):
-    return ops.mean(ops.abs(ops.cast(y, "float32") - ops.cast(p, "float32")))
-
-
-PIXEL_LOSSES = {"mse": mse, "l1": l1}
 
 
 class LiveLogger(keras.callbacks.Callback):
@@ -94,15 +83,6 @@ class NaNGuard(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.bad:
             self.bad = f"epoch {epoch + 1}, {self.bad}"
-
-
-def check_devices(params, run):
-    """Refuse the run's GPU switches on a machine without a GPU (unless ``allow_cpu``), naming the key
-    where each switch is set (``sr.train`` or the net's override)."""
-    overrides = get(params, f"sr.nets.{run.net}.train", dict, default={})
-    where = {k: f"sr.nets.{run.net}.train.{k}" if k in overrides else f"sr.train.{k}"
-             for k in ("mixed_precision", "jit_compile")}
-    compute.check(params, {label: run.train.get(k) for k, label in where.items()})
 
 
 def fit(model, train_data, val_data, *, epochs, learning_rate, loss, out_path, live=None,
@@ -151,12 +131,12 @@ VAL_BATCH = 32  # Keras's batch for validation arrays
 def check_even_batches(batch_size, val_patches, replicas, name):
     """JAX shards every batch evenly over the replicas (TensorFlow splits uneven ones): refuse, before
     training, batch sizes that would stop the run at its first validation."""
-    sizes = [("sr.train.batch_size", batch_size), ("sr.train.val_patches", min(val_patches, VAL_BATCH)),
-             ("sr.train.val_patches", val_patches % VAL_BATCH)]
+    sizes = [("batch_size", batch_size), ("val_patches", min(val_patches, VAL_BATCH)),
+             ("val_patches", val_patches % VAL_BATCH)]
     for key, size in sizes:
         if size % replicas:
-            raise SrtwinsError(f"{name}: '{key}' gives batches of {size}, which JAX cannot split over {replicas} "
-                               f"replicas (validation runs in batches of {VAL_BATCH}); use multiples of {replicas}")
+            raise BadValue(key, f"gives {name} batches of {size}, which JAX cannot split over {replicas} "
+                                f"replicas (validation runs in batches of {VAL_BATCH}); use multiples of {replicas}")
 
 
 def save_model(model, path):
@@ -168,13 +148,13 @@ def save_model(model, path):
 def train_net(run, data, val, live, summary):
     """Build and train an sr.runs net on its pixel (and perceptual) loss; adds its training to ``summary``."""
     t = run.train
-    spec = {"vgg_weights": run.perceptual["vgg_weights"], "seed": t["seed"]}
-    loss = SRLoss(t["loss"], t["perceptual_weight"], spec if t["perceptual_weight"] else None)
-    if t["perceptual_weight"]:
+    spec = {"vgg_weights": run.vgg_weights, "seed": t.seed}
+    loss = SRLoss(t.loss, t.perceptual_weight, spec if t.perceptual_weight else None)
+    if t.perceptual_weight:
         summary["perceptual_features"] = loss.perceptual.description
     with compute.distribution_scope():
         model = compute.float32_output(nets.build(run.net, run.scale, **run.arch))
         summary["train"], _ = fit(
-            model, data, val, epochs=t["epochs"], learning_rate=t["learning_rate"], loss=loss,
-            out_path=paths.sr_model(run.name), live=live, patience=t["patience"],
-            reduce_lr_patience=t["reduce_lr_patience"], jit_compile=t.get("jit_compile", "auto"), name=run.name)
+            model, data, val, epochs=t.epochs, learning_rate=t.learning_rate, loss=loss,
+            out_path=paths.sr_model(run.name), live=live, patience=t.patience,
+            reduce_lr_patience=t.reduce_lr_patience, jit_compile=t.jit_compile, name=run.name)

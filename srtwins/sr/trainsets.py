@@ -1,4 +1,4 @@
-"""The SR training data of a run: aligned LR/HR pairs of each source (``sr.train.data``), split by whole
+"""The SR training data of a run: aligned LR/HR pairs of each of its sources, split by whole
 image, cut into patches; shared by pixel-loss training and GAN fine-tuning. Test sets never enter.
 
 Pairs stay uint8 and whole: ``PatchDataset`` crops patches from them. DIV2K (800 2K images, about
@@ -42,7 +42,7 @@ def _div2k(scale):
     index = read_json(paths.div2k_index())
     if scale not in index.get("scales", []):
         raise SrtwinsError(f"{paths.div2k_index()}: no DIV2K x{scale} images fetched, but an SR run at x{scale} "
-                           f"trains on div2k (set fetch.div2k: true, with {scale} in degrade.scales)")
+                           "trains on div2k (fetch DIV2K at that scale)")
     stems = [f"{i:04d}" for i in range(1, index["images"] + 1)]
     with ThreadPoolExecutor(os.cpu_count()) as pool:  # PNG decoding releases the GIL
         hr = list(pool.map(read_image, [paths.div2k() / f"{k}.png" for k in stems]))
@@ -60,9 +60,9 @@ def split(pairs, fraction, seed):
 def patch_data(run, steps_per_epoch):
     """(training PatchDataset, fixed validation patches, summary) of a resolved run's ``train`` recipe."""
     t = run.train
-    pairs, names = load_pairs(t["data"], run.scale)
-    tr_pairs, va_pairs = split(pairs, t["val_fraction"], t["seed"])
-    check_patch_size(pairs, t["lr_patch"], names)
-    data = PatchDataset(tr_pairs, run.scale, t["lr_patch"], t["batch_size"], steps_per_epoch, t["seed"])
-    val = fixed_set(va_pairs, t["val_patches"], t["lr_patch"], run.scale, t["seed"])
+    pairs, names = load_pairs(t.data, run.scale)
+    tr_pairs, va_pairs = split(pairs, t.val_fraction, t.seed)
+    check_patch_size(pairs, t.lr_patch, names)
+    data = PatchDataset(tr_pairs, run.scale, t.lr_patch, t.batch_size, steps_per_epoch, t.seed)
+    val = fixed_set(va_pairs, t.val_patches, t.lr_patch, run.scale, t.seed)
     return data, val, {"train_images": len(tr_pairs), "val_images": len(va_pairs)}

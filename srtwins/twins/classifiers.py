@@ -3,7 +3,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from srtwins import SrtwinsError
+from srtwins import BadValue
 
 MODELS = ("small_cnn", "resnet")
 
@@ -19,8 +19,8 @@ def small_cnn(input_shape, n_classes=10, dense=128, grid=4, augment=True, seed=0
         x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     side = x.shape[1]
     if side < grid or side % grid or x.shape[2] != side:
-        raise SrtwinsError(f"params: 'classify.recipe.grid' = {grid} does not divide the {side}x{x.shape[2]} "
-                           f"feature map of a {input_shape[0]}x{input_shape[1]} input (use a divisor of {side})")
+        raise BadValue("grid", f"= {grid} does not divide the {side}x{x.shape[2]} feature map of a "
+                               f"{input_shape[0]}x{input_shape[1]} input (use a divisor of {side})")
     if side > grid:
         x = layers.AveragePooling2D(side // grid, name="to_grid")(x)
     x = layers.Dense(dense, activation="relu", name="dense")(layers.Flatten(name="flatten")(x))
@@ -56,7 +56,7 @@ def _stem(inp, augment, seed):
 def build(name, input_shape, grid=4, **options):
     """A classifier by name; ``grid`` is small_cnn's pooled feature grid (resnet pools globally)."""
     if name not in MODELS:
-        raise SrtwinsError(f"params: 'classify.recipe.model' = {name!r} is not allowed; allowed: {', '.join(MODELS)}")
+        raise BadValue("model", f"= {name!r} is not allowed; allowed: {', '.join(MODELS)}")
     if name == "small_cnn":
         return small_cnn(input_shape, grid=grid, **options)
     return resnet(input_shape, **options)

@@ -1,54 +1,17 @@
 """Training twin classifiers by stratified k-fold cross-validation: every image is predicted once per seed
 by a classifier that never saw it. One recipe for every arm, so only the input differs.
 """
+import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import keras
 import numpy as np
 
 from srtwins import SrtwinsError, compute
-from srtwins.config import get
+from srtwins.flops import model_flops
+from srtwins.io import write_json
 from srtwins.twins.classifiers import build, softmax
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Everything about training a classifier except its input: identical for every arm."""
-
-    model: str
-    grid: int
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    schedule: str  # constant, or cosine: decays to 0 over the epochs so the curves settle by the end
-    augment: bool
-    val_fraction: float
-    jit_compile: bool | str
-    mixed_precision: bool
-
-
-def recipe(params):
-    """The recipe from params (``classify.recipe`` and the top-level ``epochs``), validated."""
-    key = "classify.recipe"
-    r = Recipe(
-        model=get(params, f"{key}.model", str), grid=get(params, f"{key}.grid", int, minimum=1),
-        epochs=get(params, "epochs", int, minimum=1), batch_size=get(params, f"{key}.batch_size", int, minimum=1),
-        learning_rate=get(params, f"{key}.learning_rate", (int, float), minimum=1e-12),
-        schedule=get(params, f"{key}.schedule", str, choices=("constant", "cosine")),
-        augment=get(params, f"{key}.augment", bool),
-        val_fraction=get(params, f"{key}.val_fraction", (int, float), minimum=0.01),
-        jit_compile=get(params, f"{key}.jit_compile", (bool, str), choices=(True, False, "auto")),
-        mixed_precision=get(params, f"{key}.mixed_precision", bool))
-    if r.val_fraction > 0.5:
-        raise SrtwinsError(f"params: '{key}.val_fraction' = {r.val_fraction} must be <= 0.5")
-    return r
-
-
-def check_devices(params, rec):
-    """Refuse the recipe's GPU switches on a machine whose backend sees no GPU (unless ``allow_cpu``)."""
-    compute.check(params, {"classify.recipe.mixed_precision": rec.mixed_precision,
-                           "classify.recipe.jit_compile": rec.jit_compile})
 
 
 def build_for(rec, input_shape, seed=0):
@@ -103,3 +66,27 @@ def cross_validate(x, y, folds, seeds, rec, keep=None):
                "models": len(curves), "input_shape": list(x.shape[1:]), "params": int(model.count_params()),
                "train_seconds": round(seconds, 1), "compute": compute.describe(model, rec.jit_compile)}
     return probs, mean_curves, summary
+
+
+def train_arms(out, inputs, y, folds, seeds, rec):
+    """Cross-validate every arm of ``inputs`` ({arm: images}) into ``out/<arm>/``: its models, out-of-fold
+    probs.npy (seeds, images, 10), folds.npy and train.json. Returns each arm's mean learning curves."""
+    curves = {}
+    for name, x in inputs.items():
+        folder = out / name
+        folder.mkdir()
+
+        def keep(seed, fold, model, folder=folder):
+            model.save(folder / f"model-s{seed}-f{fold}.keras")
+
+        probs, curves[name], summary = cross_validate(x, y, folds, seeds, rec, keep)
+        val = curves[name]["val_accuracy"]
+        summary.update(arm=name, flops=model_flops(build_for(rec, x.shape[1:]), x.shape[1:])[0],
+                       accuracy_per_seed=[float(np.mean(p.argmax(1) == y)) for p in probs],
+                       val_accuracy_final=round(float(val[-1]), 4),
+                       val_accuracy_gain_last_quarter=round(float(val[-1] - val[(3 * len(val)) // 4 - 1]), 4))
+        np.save(folder / "probs.npy", probs)
+        np.save(folder / "folds.npy", folds)
+        write_json(folder / "train.json", summary)
+        print(json.dumps(summary))
+    return curves

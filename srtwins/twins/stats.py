@@ -4,7 +4,7 @@ from scipy.stats import binomtest, norm, spearmanr
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, roc_auc_score, roc_curve
 from sklearn.model_selection import StratifiedKFold
 
-from srtwins import SrtwinsError
+from srtwins import BadValue
 
 Z95 = float(norm.ppf(0.975))
 
@@ -36,11 +36,11 @@ def stratified_folds(y, k, seed=0):
     """Fold id (0..k-1) per image, stratified by class and fixed by ``seed``: each image is tested once."""
     counts = np.bincount(np.asarray(y), minlength=10)
     if k < 2:
-        raise SrtwinsError(f"params: 'classify.folds' = {k} must be >= 2")
+        raise BadValue("folds", f"= {k} must be >= 2")
     if counts.min() < k:
         c = int(counts.argmin())
-        raise SrtwinsError(f"params: 'classify.folds' = {k} is more than the {counts[c]} images of class {c}; "
-                           "some fold would have no test image of that class")
+        raise BadValue("folds", f"= {k} is more than the {counts[c]} images of class {c}; "
+                                "some fold would have no test image of that class")
     folds = np.empty(len(y), np.int64)
     for fold, (_, test) in enumerate(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)):
         folds[test] = fold

@@ -14,7 +14,7 @@ from srtwins.data import div2k
 from srtwins.sr import trainsets
 from tests.conftest import run_stage
 from tests.helpers import write_cifar_mirror
-from tests.test_stages import _assert_clean_failure, _params
+from tests.pipeline.test_stages import _assert_clean_failure, _params
 
 FAST = dict(retries=1, timeout=5, backoff=0.01, progress=False)
 HR, X2 = "DIV2K_train_HR.zip", "DIV2K_train_LR_bicubic_X2.zip"
@@ -162,5 +162,5 @@ def test_load_pairs_gives_aligned_div2k_pairs(monkeypatch, tmp_path):
     for (lo, hi), (h, lr) in zip(pairs, images):
         np.testing.assert_array_equal(lo, lr)
         np.testing.assert_array_equal(hi, h)
-    with pytest.raises(SrtwinsError, match=r"index\.json: no DIV2K x3 images fetched.*fetch\.div2k: true"):
+    with pytest.raises(SrtwinsError, match=r"index\.json: no DIV2K x3 images fetched.*fetch DIV2K at that scale"):
         trainsets.load_pairs(["div2k"], 3)

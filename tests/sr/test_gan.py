@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from srtwins import SrtwinsError
-from srtwins.sr import gan, train
+from srtwins.sr import gan, losses, train
 from srtwins.sr.perceptual import VGG_MEAN_BGR, PerceptualLoss, feature_extractor, vgg_preprocess
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 RTOL = 1e-5
 SRGAN_WEIGHTS = {"content": 1.0, "adversarial": 1e-3, "perceptual": 0.006, "tv": 2e-3}
@@ -104,7 +104,7 @@ def test_generator_and_discriminator_totals_by_hand(paper):
     upsample = keras.Sequential([keras.Input((None, None, 3)), keras.layers.UpSampling2D(2)])
     extractor, features = _linear_extractor()
     critic, logits = _linear_critic()
-    model = gan.adversarial_model(upsample, critic, train.PIXEL_LOSSES[pixel],
+    model = gan.adversarial_model(upsample, critic, losses.DISTANCES[pixel],
                                   PerceptualLoss(extractor, "mse" if paper == "srgan" else "l1"),
                                   weights=weights, relativistic=relativistic)
     g_loss, d_loss, parts = model.compute_losses(lr, hr, training=False)
@@ -123,7 +123,7 @@ def test_generator_and_discriminator_totals_by_hand(paper):
 
 
 def test_unknown_loss_term_is_refused():
-    with pytest.raises(SrtwinsError, match="gan weights: unknown terms percept; known: content"):
+    with pytest.raises(SrtwinsError, match="^weights has unknown terms percept; known: content"):
         gan.check_weights({"content": 1.0, "percept": 0.006})
 
 
@@ -243,7 +243,7 @@ def train_case(relativistic, mixed, parallel=None, jit="auto", reload_in=None):
             weights, pixel = (ESRGAN_WEIGHTS, "l1") if relativistic else ({**SRGAN_WEIGHTS, "perceptual": 0.1}, "mse")
             before, replicas, live = (_kernels(gen), _kernels(disc)), _replicas(gen.trainable_weights[0]), _Recorder()
             stats, trained = gan.fit_adversarial(
-                gen, disc, data, val, content_loss=train.PIXEL_LOSSES[pixel],
+                gen, disc, data, val, content_loss=losses.DISTANCES[pixel],
                 perceptual=PerceptualLoss(_linear_extractor()[0], pixel), weights=weights,
                 relativistic=relativistic, epochs=1, learning_rate=1e-3, live=live, jit_compile=jit, name="toy")
         (g_changed, g_finite), (d_changed, d_finite) = (_changed_and_finite(b, _kernels(net))
@@ -256,7 +256,7 @@ def train_case(relativistic, mixed, parallel=None, jit="auto", reload_in=None):
         keras.mixed_precision.set_global_policy("float32")
 
 
-TRAIN_TERMS = {"loss", "d_loss", *gan.GAN_TERMS}
+TRAIN_TERMS = {"loss", "d_loss", *gan.TERMS}
 
 
 def _check_case(report, replicas=1, jit_compile=None):
@@ -303,7 +303,7 @@ def fresh_reports(tmp_path_factory):
     at start-up); the two run side by side."""
     env = {**os.environ, "PYTHONPATH": str(ROOT),  # LLVM at -O0: XLA compiles these tiny steps 3x faster
            "XLA_FLAGS": "--xla_force_host_platform_device_count=2 --xla_backend_optimization_level=0"}
-    code = ("import json, sys; from tests.test_gan import replica_cases; "
+    code = ("import json, sys; from tests.sr.test_gan import replica_cases; "
             "print('REPORT', json.dumps(replica_cases(json.loads(sys.argv[1]), sys.argv[2])))")
     running = {backend: subprocess.Popen(
         [sys.executable, "-c", code, json.dumps(cases), str(tmp_path_factory.mktemp(backend))], cwd=ROOT,
@@ -346,7 +346,7 @@ def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
                                  keras.layers.UpSampling2D(2)])
 
     def nan_content(y, p):
-        return train.mse(y, p) * np.nan
+        return losses.mse(y, p) * np.nan
 
     stopped = "toy: adversarial training stopped, loss became NaN/inf at epoch 1, batch 0; no model written"
     with pytest.raises(SrtwinsError, match=stopped):
@@ -359,7 +359,7 @@ def test_non_finite_loss_stops_adversarial_training_with_a_clear_error():
 def test_mixed_precision_gives_each_net_its_own_loss_scale():
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = gan.adversarial_model(_linear_critic()[0], _linear_critic()[0], train.mse, None,
+        model = gan.adversarial_model(_linear_critic()[0], _linear_critic()[0], losses.mse, None,
                                       {"content": 1.0}, relativistic=False)
         model.compile(keras.optimizers.Adam(), keras.optimizers.Adam())
     finally:

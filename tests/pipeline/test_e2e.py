@@ -114,7 +114,7 @@ def test_repro_trains_scores_and_reports_the_twins(repo):
     speed = json.loads((dst / "metrics/sr_speed.json").read_text())
     assert speed[0]["run"] == "espcn_x2" and speed[0]["inference_images_per_s"] > 0
     cls = json.loads((dst / "metrics/classify.json").read_text())
-    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr"}  # hr-sr arms: tests/test_full_profile.py
+    assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr"}  # hr-sr arms: tests/pipeline/test_full_profile.py
     assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic"}
     assert len({a["params"] for a in cls["arms"].values()}) == 1  # one model size for every input size
     assert cls["design"]["images"] == 96 and cls["design"]["models_per_arm"] == 2

@@ -8,10 +8,10 @@ and x4), one SR arm with its hr-sr twin, 2 folds x 1 seed, and steps, images, pa
 shrunk, so that every kind of stage runs on 2 CPU cores. The data comes from the mirror (the profile downloads
 the full CIFAR-10 and DIV2K, which the mirror does not hold). It runs in float32 without XLA: on the CPU those
 switches only cost time here (a float16 epoch of a 128x128 classifier arm took 143 s against 2.4 s in
-float32), and tests/test_switches.py and tests/test_gan.py prove them on every net, the GANs and the classifier.
+float32), and tests/test_switches.py and tests/sr/test_gan.py prove them on every net, the GANs and the classifier.
 
 The stages' commands, as DVC resolves them, run in DVC's order in one Python process, and `dvc commit` records
-them: 23 stage processes would spend about 8 s each importing TensorFlow. tests/test_e2e.py runs the real
+them: 23 stage processes would spend about 8 s each importing TensorFlow. tests/pipeline/test_e2e.py runs the real
 `dvc repro`, one process per stage.
 """
 import json
@@ -26,7 +26,7 @@ import yaml
 from srtwins.config import run_names
 from tests.conftest import ROOT
 from tests.helpers import override
-from tests.test_e2e import _sh, _tiny_repo
+from tests.pipeline.test_e2e import _sh, _tiny_repo
 
 PROFILE = yaml.safe_load((ROOT / "profiles/full.yaml").read_text())
 

@@ -50,7 +50,7 @@ def test_subset_larger_than_source(call_stage, tmp_path):
     mirror = _mirror_with(tmp_path)
     _params(tmp_path, **{"cifar.train_size": 101})
     r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
-    _assert_clean_failure(r, "cifar.train_size=101", "holds only 100", out=tmp_path / "data/raw")
+    _assert_clean_failure(r, "params: 'cifar.train_size' = 101 but", "holds only 100", out=tmp_path / "data/raw")
 
 
 def test_truncated_cifar_batch_in_mirror(call_stage, tmp_path):

@@ -38,7 +38,7 @@ def test_patches_are_aligned_and_reproducible():
 
 def test_patch_larger_than_training_image_is_refused():
     pairs = _pairs(size=20)  # LR 10x10
-    with pytest.raises(SrtwinsError, match=r"lr_patch=12 is larger than training image t91/a \(LR 10x10\)"):
+    with pytest.raises(SrtwinsError, match=r"^lr_patch = 12 is larger than training image t91/a \(LR 10x10\)"):
         patches.check_patch_size(pairs, 12, ["t91/a"] * len(pairs))
 
 

@@ -1,10 +1,16 @@
-"""Read params.yaml in one place and validate keys with errors that name the key."""
-from dataclasses import dataclass
+"""Read params.yaml in one place and validate keys with errors that name the key.
+
+This package is the only code that reads params or spells a key: ``config.sr`` (SR runs), ``config.twins``
+(the study, the classifier recipe, the decision) and ``config.data`` (fetch) resolve them into frozen
+dataclasses; the library gets values and raises ``BadValue`` about them, which :func:`naming` turns into
+an error that names the key where the value was set. One module per half keeps DVC deps narrow: an edit to
+the classifier recipe's reading does not retrain the SR zoo."""
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
-from srtwins import SrtwinsError
+from srtwins import BadValue, SrtwinsError
 
 SCALES = (2, 3, 4)
 _MISSING = object()
@@ -37,7 +43,8 @@ def get(params, key, kind, *, choices=None, minimum=None, maximum=None, default=
                 return default
             raise SrtwinsError(f"params: missing key '{name}'")
         node = node[part]
-    if not isinstance(node, kind) or (isinstance(node, bool) and kind is not bool):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if not isinstance(node, kinds) or (isinstance(node, bool) and bool not in kinds):  # a bool is no number
         raise SrtwinsError(f"params: '{name}' must be {_name(kind)}, got {node!r}")
     if node is None:
         return node
@@ -90,21 +97,12 @@ def _name(kind):
                         dict: "a mapping", bool: "true or false", type(None): "null"}.get(k, k.__name__) for k in kinds)
 
 
-RULES = ("paired_bootstrap", "mcnemar_ensemble")  # srtwins/twins/decision.py applies each
-
-
-@dataclass(frozen=True)
-class Decision:
-    """classify.decision: the test, its level, the power for the detectable difference, bootstrap draws."""
-
-    rule: str
-    alpha: float
-    power: float
-    bootstrap: int
-
-
-def decision(params):
-    return Decision(rule=get(params, "classify.decision.rule", str, choices=RULES),
-                    alpha=get(params, "classify.decision.alpha", float, minimum=1e-6, maximum=0.5),
-                    power=get(params, "classify.decision.power", float, minimum=0.5, maximum=0.99),
-                    bootstrap=get(params, "classify.decision.bootstrap", int, minimum=100))
+@contextmanager
+def naming(keys):
+    """Re-raise a library ``BadValue`` about a value in ``keys`` ({name: params key}) as one naming the key."""
+    try:
+        yield
+    except BadValue as e:
+        if e.name not in keys:
+            raise
+        raise SrtwinsError(f"params: '{keys[e.name]}' {e.detail}") from None

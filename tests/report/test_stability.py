@@ -9,7 +9,7 @@ import pytest
 from srtwins import SrtwinsError
 from srtwins.report import stability
 from tests.conftest import ROOT
-from tests.test_report import CLS, SR_A, SR_B
+from tests.report.test_report import CLS, SR_A, SR_B
 
 
 def _run(cls, sr, label, params="epochs: 20\n"):

@@ -87,11 +87,11 @@ def test_top_level_plots_follow_params():
     DVC's top-level plots take no globs, so a run or arm added in params must be added there too."""
     import yaml
 
-    from srtwins.twins import arms
+    from srtwins.config import twins
     from tests.helpers import REPO
 
     params = yaml.safe_load((REPO / "params.yaml").read_text())
-    study_arms, _ = arms.study(params)
+    study_arms, _ = twins.study(params)
     expected = {
         "plots/classify/roc": {f"{a.name}.csv" for a in study_arms},
         "plots/train_cls": {f"{a.source}/{a.name}.csv" for a in study_arms},

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from srtwins import SrtwinsError
-from srtwins.config import Decision
+from srtwins.config.twins import Decision
 from srtwins.twins import decision
 from srtwins.twins.arms import Arm, Twin
 
