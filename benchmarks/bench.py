@@ -23,7 +23,7 @@ def peak_rss_mb():
 
 
 def record(path, section, figures):
-    """Merge one benchmark's figures into the throughput file ``path`` (see scripts/runplan.py)."""
+    """Merge one benchmark's figures into the throughput file ``path`` (see scripts/plan.py)."""
     import keras
 
     if path is None:

@@ -1,5 +1,6 @@
 """Atomic writes and image/array I/O: outputs appear whole or not at all."""
 import contextlib
+import csv
 import glob
 import json
 import os
@@ -137,3 +138,17 @@ def read_image_dir(folder):
     if not folder.is_dir():
         raise SrtwinsError(f"{folder}: folder not found (run the earlier stages first)")
     return {p.stem: read_image(p) for p in sorted(folder.glob("*.png"))}
+
+
+def read_tsv(path, missing="not found"):
+    """Rows (dicts) of a tab-separated file with a header line; lines starting with ``#`` are comments."""
+    path = Path(path)
+    if not path.is_file():
+        raise SrtwinsError(f"{path}: {missing}")
+    with open(path, newline="") as f:
+        return list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
+
+
+def map_batches(fn, x, batch):
+    """``fn`` over ``x`` ``batch`` items at a time, the results concatenated: memory bounded by one batch."""
+    return np.concatenate([fn(x[i : i + batch]) for i in range(0, len(x), batch)])

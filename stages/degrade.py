@@ -2,12 +2,11 @@
 
 data/lr/x{s}/{set}/{name}.png for the SR sets, data/lr/x{s}/cifar10/x_{train,test}.npy.
 """
-import numpy as np
 from tqdm import tqdm
 
 from srtwins import cli, config, paths
 from srtwins.data.imresize import degrade
-from srtwins.io import atomic_dir, load_npy, read_image_dir, save_npy, write_png
+from srtwins.io import atomic_dir, load_npy, map_batches, read_image_dir, save_npy, write_png
 
 
 def main():
@@ -28,7 +27,10 @@ def main():
 
 
 def degrade_batches(x, scale, batch=2048):
-    return np.concatenate([degrade(x[i : i + batch], scale, batched=True) for i in range(0, len(x), batch)])
+    def one(images):
+        return degrade(images, scale, batched=True)
+
+    return map_batches(one, x, batch)
 
 
 if __name__ == "__main__":

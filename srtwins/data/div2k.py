@@ -4,14 +4,13 @@ Downloaded from the ETH Zurich data server and checked against the pinned sha256
 (``srtwins/data/manifests/div2k.tsv``) before unpacking, or read from a mirror's ``div2k/`` folder (laid
 out like the unpacked archives, with a MANIFEST.tsv of file sha256s). Lands in data/raw/div2k.
 """
-import csv
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from srtwins import BadValue, SrtwinsError, paths
 from srtwins.data import fetch
-from srtwins.io import write_json
+from srtwins.io import read_tsv, write_json
 
 BASE_URL = "https://data.vision.ee.ethz.ch/cvl/DIV2K"
 MANIFEST = fetch.MANIFESTS / "div2k.tsv"
@@ -39,10 +38,8 @@ class Archive:
 
 def archives(scales):
     """The HR archive and the bicubic LR archive of each of ``scales``; none when ``scales`` is empty."""
-    with open(MANIFEST, newline="") as f:
-        rows = list(csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"))
     by_scale = {}
-    for r in rows:
+    for r in read_tsv(MANIFEST):
         scale = None if r["scale"] == "-" else int(r["scale"])
         by_scale[scale] = Archive(r["archive"], scale, r["folder"], int(r["images"]), r["sha256"])
     missing = [s for s in scales if s not in by_scale]

@@ -6,7 +6,6 @@ from public repositories pinned to a commit; each image is checked by the sha256
 decoded pixels (``srtwins/data/manifests``), so a re-encoded copy of the same pixels passes.
 A local mirror is a folder laid out like the download hosts' content (see README).
 """
-import csv
 import hashlib
 import stat
 import tarfile
@@ -21,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from srtwins import BadValue, SrtwinsError
-from srtwins.io import atomic_dir, decode_image
+from srtwins.io import atomic_dir, decode_image, read_tsv
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
@@ -51,11 +50,7 @@ class ManifestRow:
 
 def read_manifest(path):
     """Rows of a manifest TSV (path, array_shape, pixels_sha256; extra columns ignored)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SrtwinsError(f"{path}: manifest not found")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
+    rows = read_tsv(path, "manifest not found")
     return [ManifestRow(r["path"], _shape(r.get("array_shape", "-")), r.get("pixels_sha256", "-")) for r in rows]
 
 
@@ -236,10 +231,7 @@ def verify_mirror_files(root, rels):
 
     A mirror folder carries its own manifest, so a corrupt or partial copy is refused by name."""
     manifest = Path(root) / "MANIFEST.tsv"
-    if not manifest.is_file():
-        raise SrtwinsError(f"{manifest}: mirror manifest not found")
-    with open(manifest, newline="") as f:
-        expected = {r["path"]: r["sha256"] for r in csv.DictReader(f, delimiter="\t")}
+    expected = {r["path"]: r["sha256"] for r in read_tsv(manifest, "mirror manifest not found")}
     for rel in tqdm(rels, desc=Path(root).name, unit="file", leave=False, disable=len(rels) < 100):
         path = Path(root) / rel
         if rel not in expected:

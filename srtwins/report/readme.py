@@ -1,10 +1,12 @@
-"""Render the README's results section from metrics/*.json, so the two never disagree."""
+"""Render the README's results section and the results page (docs/results.md) from metrics/*.json, so the
+text never disagrees with them."""
 import re
 
 from srtwins import SrtwinsError, paths
 from srtwins.report import stability
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+DETAILS = "docs/results.md"
 DATASETS = (*paths.TEST_SETS, paths.CIFAR)
 NAMES = {"set5": "Set5", "set14": "Set14", "bsd100": "B100", "cifar10": "CIFAR-10 test"}
 
@@ -153,18 +155,24 @@ def _stability_cell(t):
     return f"{t['verdict']} ({100 * t['delta_accuracy']:+.2f} points{p})"
 
 
-def render(sr, sr_nets, sr_speed, classify, stability_record=None):
-    parts = [answer(classify), "", "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)",
-             "", sr_table(sr), "", "### SR nets (`metrics/sr_nets.json`; speeds: `metrics/sr_speed.json`)", "",
-             nets_table(sr_nets, sr_speed), "", classify_tables(classify)]
+def render(sr, classify):
+    """The README's results: the answer, the SR quality table and the twin classifiers' tables."""
+    quality = "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)"
+    more = f"The SR nets' sizes, costs and training, and the verdicts' stability across machines: {DETAILS}."
+    return "\n".join([answer(classify), "", quality, "", sr_table(sr), "", classify_tables(classify), "", more])
+
+
+def render_details(sr_nets, sr_speed, classify, stability_record=None):
+    """The results page's generated part: the SR nets table and, when recorded, the stability runs."""
+    parts = ["## SR nets (`metrics/sr_nets.json`; speeds: `metrics/sr_speed.json`)", "", nets_table(sr_nets, sr_speed)]
     if stability_record:
-        parts += ["", stability_section(stability_record, classify)]
+        parts += ["", stability_section(stability_record, classify).replace("### ", "## ", 1)]
     return "\n".join(parts)
 
 
-def replace_section(readme, body):
-    """Swap the text between the results markers; refuse a README without them."""
+def replace_section(readme, body, name="README.md"):
+    """Swap the text between the results markers; refuse a page without them."""
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
     if not pattern.search(readme):
-        raise SrtwinsError(f"README.md: results markers {START} ... {END} not found")
+        raise SrtwinsError(f"{name}: results markers {START} ... {END} not found")
     return pattern.sub(lambda _: f"{START}\n{body}\n{END}", readme)

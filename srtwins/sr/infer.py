@@ -5,6 +5,7 @@ import keras
 import numpy as np
 
 from srtwins import SrtwinsError
+from srtwins.io import map_batches
 
 
 def load_model(path):
@@ -26,8 +27,10 @@ def predict_uint8(model, lr_batch, batch_size=64):
     if grey:
         x = np.repeat(x[..., None], 3, -1)
     # direct calls, batch by batch: ~1.5x faster than Model.predict on CPU for these small nets
-    y = np.concatenate([np.asarray(model(x[i : i + batch_size], training=False), np.float32)
-                        for i in range(0, len(x), batch_size)])
+    def run(batch):
+        return np.asarray(model(batch, training=False), np.float32)
+
+    y = map_batches(run, x, batch_size)
     if grey:
         y = y.mean(-1)
     return np.clip(np.round(y * 255.0), 0, 255).astype(np.uint8)

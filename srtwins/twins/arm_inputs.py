@@ -2,11 +2,13 @@
 
 Bicubic arms are upscaled here with the same MATLAB bicubic as the degradation, batch by batch.
 """
+from functools import partial
+
 import numpy as np
 
 from srtwins import SrtwinsError, paths
 from srtwins.data.imresize import imresize, modcrop
-from srtwins.io import load_npy
+from srtwins.io import load_npy, map_batches
 
 
 def labels():
@@ -33,6 +35,6 @@ def _split(arm, scale, split):
         return load_npy(paths.array(lr, split), mmap=False)
     if arm.kind in ("bicubic", "hr-bicubic"):
         src = load_npy(paths.array(lr if arm.kind == "bicubic" else raw, split), mmap=False)
-        return np.concatenate([imresize(src[i : i + 1024], scale) for i in range(0, len(src), 1024)])
+        return map_batches(partial(imresize, scale=scale), src, 1024)
     prefix = "hr_x" if arm.kind == "hr-sr" else "x"
     return load_npy(paths.array(paths.sr(arm.source, paths.CIFAR), split, prefix), mmap=False)

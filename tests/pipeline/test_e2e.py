@@ -123,7 +123,9 @@ def test_repro_trains_scores_and_reports_the_twins(repo):
     assert t["n_pairs"] == 96 and t["min_detectable_difference"] > 0
     readme = (dst / "README.md").read_text()
     assert "sr-espcn vs lr" in readme and f"{t['delta_accuracy']:+.4f}" in readme and "**The answer" in readme
-    assert "Not checked for these results" in readme  # the committed record holds other runs than this tiny one
+    details = (dst / "docs/results.md").read_text()
+    assert "| espcn_x2 |" in details and "**The answer" not in details
+    assert "Not checked for these results" in details  # the committed record holds other runs than this tiny one
     assert (dst / "models/sr/espcn_x2.keras").is_file()
     assert (dst / "plots/train_sr/espcn_x2/plots/metrics/train/loss.tsv").is_file() or any(
         (dst / "plots/train_sr/espcn_x2/plots/metrics").rglob("*.tsv"))

@@ -26,14 +26,14 @@ CLS = {"design": {"images": 6102, "folds": 3, "seeds": [0, 1], "models_per_arm":
 
 
 def test_the_answer_comes_first_and_the_rule_before_the_table():
-    text = readme.render({}, {}, [], CLS)
+    text = readme.render({}, CLS)
     assert text.startswith("**The answer at this scale**")
     assert "against `lr`: 1 of 1 arms significantly better" in text
     assert "against `bicubic`: 0 of 1 arms significantly better" in text
     assert text.index("Decision rule") < text.index("| twin pair |")
     assert "how converged: the `hr` arm" not in text  # CLS has no hr arm
     with_hr = {**CLS, "arms": {**CLS["arms"], "hr": _arm(0.6)}}
-    assert "the `hr` arm (the upper bound) reaches 60.0% out-of-fold accuracy" in readme.render({}, {}, [], with_hr)
+    assert "the `hr` arm (the upper bound) reaches 60.0% out-of-fold accuracy" in readme.render({}, with_hr)
     assert "| sr-espcn vs lr | +0.0400 | [+0.0300, +0.0500] | 1e-05 | ±0.0170 | sr-espcn better |" in text
 
 
@@ -101,3 +101,7 @@ def test_nets_table_shows_reduced_sizes_and_the_generator_a_gan_fine_tunes():
     text = readme.nets_table(nets, speed)
     assert "| srresnet_x2 | 1,000 | n_blocks 4, n_feats 32 | 1.00 | 99.0 | 6 x 60 steps, 80.5 s | none |" in text
     assert "| srgan_x2 | 1,000 | its generator's | 1.00 | 98.0 | fine-tunes srresnet_x2: 4 x 30 steps, 40.0 s |" in text
+    page = readme.render_details(nets, speed, CLS)
+    assert page.startswith("## SR nets") and text in page and "stab" not in page  # no record, no stability part
+    readme_part = readme.render({}, CLS)
+    assert "| srresnet_x2 |" not in readme_part and readme.DETAILS in readme_part
