@@ -4,7 +4,6 @@ Every arm uses classify.recipe and the top-level ``epochs``; only the input diff
 source: models/cls/<source>/<arm>/{probs.npy (seeds, images, 10) out-of-fold softmax, folds.npy,
 train.json, model-s<seed>-f<fold>.keras}, and its mean learning curves in plots/train_cls/<source>/<arm>.csv.
 """
-import argparse
 
 import numpy as np
 import pandas as pd
@@ -17,10 +16,8 @@ from srtwins.twins.stats import stratified_folds
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--source", required=True)
     params = config.load()
-    source = parser.parse_args().source
+    source = cli.option("source", __doc__)
     study_arms, scale = twins.source_arms(params, source), twins.scale(params)
     rec, seeds, k, switches = twins.training(params)
     devices.check(params, switches)

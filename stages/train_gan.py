@@ -5,7 +5,6 @@ models/sr/<generator>.keras is this stage's dependency, so retraining it reruns 
 Writes models/sr/<run>.keras (the fine-tuned generator), models/sr/<run>.json and dvclive curves of every
 loss term and the discriminator's loss under plots/train_sr/<run>/.
 """
-import argparse
 import json
 
 from srtwins import cli, config
@@ -14,11 +13,8 @@ from srtwins.sr import gan, runner
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run", required=True)
-    run = sr.training(config.load(), parser.parse_args().run, adversarial=True)
-    with config.naming(run.keys):
-        print(json.dumps(runner.train_run(run, body=gan.fine_tune)))
+    run = sr.training(config.load(), cli.option("run", __doc__), adversarial=True)
+    print(json.dumps(runner.train_run(run, body=gan.fine_tune)))
 
 
 if __name__ == "__main__":

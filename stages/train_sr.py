@@ -3,7 +3,6 @@
 Writes models/sr/<run>.keras (the best checkpoint), models/sr/<run>.json (training summary),
 and dvclive curves under plots/train_sr/<run>/. GAN nets fine-tune such a model in train_gan.
 """
-import argparse
 import json
 
 from srtwins import cli, config
@@ -12,11 +11,8 @@ from srtwins.sr import runner, train
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--run", required=True)
-    run = sr.training(config.load(), parser.parse_args().run, adversarial=False)
-    with config.naming(run.keys):
-        print(json.dumps(runner.train_run(run, body=train.train_net)))
+    run = sr.training(config.load(), cli.option("run", __doc__), adversarial=False)
+    print(json.dumps(runner.train_run(run, body=train.train_net)))
 
 
 if __name__ == "__main__":

@@ -2,14 +2,19 @@
 run's adversarial fine-tuning of its trained generator. Writes the model, its summary and dvclive curves."""
 from dvclive import Live
 
-from srtwins import compute, paths
+from srtwins import compute, config, paths
 from srtwins.io import write_json
 from srtwins.sr import nets, trainsets
 
 
 def train_run(run, body):
     """Load a resolved run's patches and let ``body(run, data, val, live, summary)`` train and save it
-    (train.train_net, gan.fine_tune); returns the summary."""
+    (train.train_net, gan.fine_tune); returns the summary. An error about a recipe value names its key."""
+    with config.naming(run.keys):
+        return _train_run(run, body)
+
+
+def _train_run(run, body):
     if not run.gan:
         nets.build(run.net, run.scale, **run.arch)  # fail fast on a bad net/scale/option, before loading data
     t = run.train

@@ -4,8 +4,8 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from srtwins import SrtwinsError
-from srtwins.io import atomic_file
+from srtwins import SrtwinsError, paths
+from srtwins.io import atomic_file, load_npy, read_image_dir, write_png
 from srtwins.sr.infer import predict_uint8
 
 
@@ -28,3 +28,25 @@ def super_resolve_array(model, lr, scale, out_path, batch_size, desc="super-reso
             f.write(np.ascontiguousarray(sr).tobytes())
     return n / max(time.perf_counter() - start, 1e-9)
 
+
+
+def super_resolve_all(model, scale, out, batch, hr_sr):
+    """A run's outputs under ``out``: the SR test sets image by image (PNG), CIFAR-10's LR arrays in batches,
+    and with ``hr_sr`` the native CIFAR-10 images too (hr_x_*.npy). Returns the measured images/s."""
+    speed = {}
+    for name in paths.TEST_SETS:
+        (out / name).mkdir(parents=True)
+        start = time.perf_counter()
+        images = read_image_dir(paths.lr(scale, name))
+        for stem, lr in images.items():
+            write_png(out / name / f"{stem}.png", predict_uint8(model, lr[None])[0])
+        speed[f"{name}_images_per_s"] = round(len(images) / (time.perf_counter() - start), 2)
+    for split in paths.SPLITS:
+        lr = load_npy(paths.array(paths.lr(scale, paths.CIFAR), split))
+        rate = super_resolve_array(model, lr, scale, paths.array(out / paths.CIFAR, split), batch, f"cifar10 {split}")
+        speed[f"cifar10_{split}_images_per_s"] = round(rate, 1)
+        if hr_sr:
+            hr = load_npy(paths.array(paths.raw(paths.CIFAR), split))
+            super_resolve_array(model, hr, scale, paths.array(out / paths.CIFAR, split, "hr_x"), batch,
+                                f"cifar10 hr {split}")
+    return speed
