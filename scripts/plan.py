@@ -20,13 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from srtwins import SrtwinsError, cli, paths  # noqa: E402
 from srtwins.config import get, load  # noqa: E402
-from srtwins.config.twins import source_arms  # noqa: E402
+from srtwins.config.twins import source_arms, source_seeds  # noqa: E402
 from srtwins.data.fetch import MANIFESTS, read_manifest  # noqa: E402
 from srtwins.io import read_json, read_tsv  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_RATES, SR_NETS = ROOT / "benchmarks" / "throughput-cpu.json", ROOT / paths.METRICS / "sr_nets.json"
-SIDE = 32  # CIFAR-10's images
+SIDE, POOL = 32, 60_000  # CIFAR-10's images: their side, and how many there are
 Plan = namedtuple("Plan", "params rates machine rows")  # rows: (stage, cached bytes, git outputs, seconds, note)
 
 
@@ -71,8 +71,8 @@ def sr_params(params, run):
 
 
 def classifier_params(recipe):
-    """small_cnn's parameters: two 3x3x32 convs, a dense layer of 128 on the grid x grid x 32 map, 10 logits."""
-    return 11_562 + 4_096 * recipe["grid"] ** 2 if recipe["model"] == "small_cnn" else None
+    """small_cnn's parameters at 32x32 (its features pooled to 4x4); the other models are not counted."""
+    return 77_098 if recipe["model"] == "small_cnn" else None
 
 
 def image_bytes(sets, scale=1, crop=False):
@@ -82,7 +82,9 @@ def image_bytes(sets, scale=1, crop=False):
 
 
 def cifar(params):
-    return [get(params, f"cifar.{split}_size", int, minimum=1) for split in paths.SPLITS]
+    """(train, test) images: the test split defaults to every image of the 60,000 not trained on."""
+    train = get(params, "cifar.train_size", int, minimum=1)
+    return train, get(params, "cifar.test_size", (int, type(None)), minimum=1) or POOL - train
 
 
 def _data(sp, params, rates, name):
@@ -114,7 +116,8 @@ def _train(sp, params, rates, run):
 
 def _superres(sp, params, rates, run):
     """An SR run's outputs: CIFAR-10 (and its native images with hr_sr) and the test sets, with the time."""
-    s, hr = (sp.get(f"sr.runs.{run}") or sp[f"sr.gan_runs.{run}"])["scale"], run in sp["classify.hr_sr"]
+    entry = sp.get(f"sr.runs.{run}") or sp[f"sr.gan_runs.{run}"]
+    s, hr = entry["scale"], entry["net"] in sp["classify.hr_sr"]
     size = sum(npy_bytes((k, SIDE // s * s, SIDE // s * s, 3)) + hr * npy_bytes((k, SIDE * s, SIDE * s, 3))
                for k in cifar(params)) + image_bytes(paths.TEST_SETS, s, crop=True)
     nets = rates.get("nets", {})
@@ -126,22 +129,20 @@ def _superres(sp, params, rates, run):
 
 
 def _classifier(sp, params, rates, source):
-    """One source's arms: seeds x folds models, the probabilities and folds arrays, and the training time."""
-    s, folds, seeds, rec = sp["classify.scale"], sp["classify.folds"], sp["classify.seeds"], sp["classify.recipe"]
-    n, count, arms = sum(cifar(params)), classifier_params(rec), source_arms(params, source)
-    size = len(arms) * (npy_bytes((len(seeds), n, 10), "f4") + npy_bytes((n,), "i8")
-                        + len(seeds) * folds * model_bytes(count or 0, rec["mixed_precision"]))
-    images = len(seeds) * folds * sp["epochs"] * n * (folds - 1) / folds * (1 - rec["val_fraction"])
+    """One source's arms: a model and the test probabilities per classifier seed, and the training time."""
+    rec, (n_train, n_test), arms, seeds = sp["classify.recipe"], cifar(params), source_arms(params, source), \
+        source_seeds(params, source)
+    size = len(arms) * len(seeds) * (npy_bytes((n_test, 10), "f4") + model_bytes(
+        classifier_params(rec) or 0, rec["mixed_precision"]))
     measured = {int(k): v for k, v in rates.get("classifiers", {}).get("train_images_per_s", {}).items()}
     if not measured:
         return size, None, "no classifier rate"
-    seconds, notes = 0.0, {"" if count else "models not counted"}
-    for arm in arms:
-        side = SIDE * s if arm.kind.startswith("hr-") else SIDE // s * (1 if arm.kind == "lr" else s)
-        ref = min((k for k in measured if k >= side), default=max(measured))  # the next size up: an upper bound
-        seconds += images / (measured[ref] * min(1.0, (ref / side) ** 2))
-        notes.add("" if ref == side else f"{side} px at the {ref} px rate" if ref > side else f"{side} px from {ref}")
-    return size, seconds, "; ".join(sorted(filter(None, notes)))
+    sides = [SIDE * sp["classify.scale"] if a.kind.startswith("hr-") else SIDE for a in arms]
+    refs = [min((k for k in measured if k >= side), default=max(measured)) for side in sides]  # the next size up
+    seconds = sum(len(seeds) * sp["epochs"] * n_train / (measured[r] * min(1.0, (r / d) ** 2))
+                  for r, d in zip(refs, sides, strict=True))
+    notes = {f"{d} px at the {r} px rate" for r, d in zip(refs, sides, strict=True) if r != d}
+    return size, seconds, "; ".join(sorted(notes))
 
 
 def build(params_path, rates_path=CPU_RATES):

@@ -1,6 +1,7 @@
 """The pipeline's file layout in one place: stages, dvc.yaml's deps (checked by a test) and tests read it here.
 
-Arrays are uint8 ``.npy``; CIFAR-10 folders hold ``x_{train,test}.npy`` (and the raw one ``y_*``).
+Arrays are uint8 ``.npy``; CIFAR-10 folders hold ``x_{train,test}.npy`` (and the raw one ``y_*``): ``cifar10`` the
+study's split, ``cifar10_exact`` only ``x_test.npy``, the pixel-exact official test images SR quality is scored on.
 """
 from pathlib import Path
 
@@ -13,7 +14,9 @@ SR_MODELS, CLS_MODELS = Path("models/sr"), Path("models/cls")
 DOWNLOADS = Path("data/downloads")
 TMP = Path(".srtwins-tmp")  # temporary outputs: no stage depends on it; cleared at the next start
 METRICS, PLOTS = Path("metrics"), Path("plots")
-CIFAR = "cifar10"
+CIFAR = "cifar10"  # the study: the classifiers' training images and every image they are tested on
+CIFAR_EXACT = "cifar10_exact"  # pixel-exact official binary test images (the mirror: 1,017), for SR quality
+CIFAR_ARRAYS = ((CIFAR, "train"), (CIFAR, "test"), (CIFAR_EXACT, "test"))  # what is degraded and super-resolved
 DIV2K = "div2k"  # training only: data/raw/div2k/{hr,x2,x3,x4}/ and index.json (what was fetched)
 
 

@@ -1,5 +1,8 @@
 """evaluate: score the interpolation baselines and every trained SR net on Set5, Set14, BSD100, CIFAR-10 test.
 
+CIFAR-10 (key ``cifar10``) is scored on data/raw/cifar10_exact: the pixel-exact official binary test images, not
+the study's JPEG-decoded ones (the mirror's 1,017; the download's 10,000).
+
 metrics/sr.json: {dataset: {x{s}: {method: {psnr_y, ssim_y, psnr_rgb, ssim_rgb, mse_rgb}}}}
 metrics/sr_nets.json: per run: parameters, GFLOPs per output megapixel, training length (science, diffable)
 metrics/sr_speed.json: per run: measured inference images/s and training seconds (a plot, not a metric:

@@ -6,10 +6,12 @@ import re
 import tarfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import yaml
 
-from srtwins.data.fetch import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN
+from srtwins.data.cifar import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN, JPEG_ARCHIVE, JPEG_MIRROR
+from srtwins.io import decode_image
 
 CLASSES = "airplane automobile bird cat deer dog frog horse ship truck".split()
 
@@ -56,6 +58,55 @@ def cifar_tarball(n_per_batch=20):
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
+
+
+def jpeg_members(train_per_class=3, test_per_class=2, seed=0):
+    """{path: JPEG bytes} laid out like the mirror's JPEG export (``train/<class>/NNNN.jpg``), random images."""
+    rng = np.random.default_rng(seed)
+    members = {}
+    for split, n in [("train", train_per_class), ("test", test_per_class)]:
+        for name in CLASSES:
+            for i in range(n):
+                bgr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+                members[f"{split}/{name}/{i:04d}.jpg"] = cv2.imencode(".jpg", bgr)[1].tobytes()
+    return members
+
+
+def write_jpeg_mirror(mirror, members, extra=(), manifest_edit=None):
+    """A mirror's cifar-10-jpeg/ folder: the tar.gz of ``members`` ({path: bytes}, under their folders, then the
+    ``extra`` (TarInfo, bytes or None) members) and its MANIFEST.tsv; ``manifest_edit(rows)`` may alter the
+    rows first. Returns {path: decoded RGB pixels}. Tests pin it with ``pin_jpeg_mirror``."""
+    root = Path(mirror) / JPEG_MIRROR
+    root.mkdir(parents=True, exist_ok=True)
+    pixels = {path: decode_image(data, path) for path, data in members.items()}
+    rows = [dict(path=p, label=CLASSES.index(p.split("/")[1]), bytes=len(d), sha256=hashlib.sha256(d).hexdigest(),
+                 pixels_sha256=hashlib.sha256(pixels[p].tobytes()).hexdigest()) for p, d in members.items()]
+    if manifest_edit:
+        manifest_edit(rows)
+    lines = ["path\tlabel\tbytes\tsha256\tpixels_sha256"] + ["\t".join(map(str, r.values())) for r in rows]
+    (root / "MANIFEST.tsv").write_text("\n".join(lines) + "\n")
+    folders = sorted({str(Path(p).parents[i]) for p in members for i in (0, 1)})
+    with tarfile.open(root / JPEG_ARCHIVE, "w:gz") as tar:
+        for name in folders:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            tar.addfile(info)
+        for path, data in members.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info, data in extra:
+            tar.addfile(info, None if data is None else io.BytesIO(data))
+    return pixels
+
+
+def pin_jpeg_mirror(monkeypatch, mirror):
+    """Pin the code's JPEG-export checksums to a synthetic mirror's files."""
+    from srtwins.data import cifar
+
+    root = Path(mirror) / JPEG_MIRROR
+    monkeypatch.setattr(cifar, "JPEG_SHA256", hashlib.sha256((root / JPEG_ARCHIVE).read_bytes()).hexdigest())
+    monkeypatch.setattr(cifar, "JPEG_MANIFEST_SHA256", hashlib.sha256((root / "MANIFEST.tsv").read_bytes()).hexdigest())
 
 
 def override(params, overrides):

@@ -91,6 +91,23 @@ def run_table(params, run):
                        f"{', '.join(run_names(params)) or '(none)'}")
 
 
+def run_seed(params, run):
+    """An SR run's seed (initialisation and patch order): its entry's ``seed``, else its net's or the shared
+    recipe's; a GAN run fine-tunes its generator, so it has the generator's seed (setting another is an error)."""
+    table = run_table(params, run)
+    entry = get(params, f"{table}.{run}", dict)
+    if table == "sr.gan_runs":
+        seed = run_seed(params, get(params, f"{table}.{run}.generator", str))
+        if get(params, f"{table}.{run}.seed", int, default=seed) != seed:
+            raise SrtwinsError(f"params: '{table}.{run}.seed' must be its generator's seed ({seed})")
+        return seed
+    if "seed" in entry:
+        return get(params, f"{table}.{run}.seed", int, minimum=0, maximum=2**32 - 1)
+    net = get(params, f"{table}.{run}.net", str)
+    return get(params, f"sr.nets.{net}.train.seed", int, minimum=0,
+               default=get(params, "sr.train.seed", int, minimum=0, default=0))
+
+
 def _name(kind):
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join({int: "an integer", float: "a number", str: "a string", list: "a list",

@@ -12,8 +12,8 @@ KEYS = {"train_size": "cifar.train_size", "test_size": "cifar.test_size", "div2k
 @dataclass(frozen=True)
 class Fetch:
     mirror: Path | None  # a folder laid out like the mirror, or None: the canonical URLs
-    train_size: int
-    test_size: int
+    train_size: int  # the study's training images, drawn from the official training images
+    test_size: int | None  # its test images, drawn from all the others; None: every one of them
     images_per_set: int | None  # None: every image of each set
     retries: int
     timeout_s: float
@@ -29,7 +29,7 @@ def fetch(params):
         if not mirror.is_dir():
             raise SrtwinsError(f"mirror folder {mirror} does not exist (fetch.mirror or $SRTWINS_MIRROR)")
     return Fetch(mirror, train_size=get(params, "cifar.train_size", int, minimum=1),
-                 test_size=get(params, "cifar.test_size", int, minimum=1),
+                 test_size=get(params, "cifar.test_size", (int, type(None)), minimum=1),
                  images_per_set=get(params, "fetch.images_per_set", (int, type(None)), minimum=1),
                  retries=get(params, "fetch.retries", int, minimum=0),
                  timeout_s=get(params, "fetch.timeout_s", (int, float), minimum=1),

@@ -1,10 +1,10 @@
 """SR runs from params: ``sr.runs.<run>`` (trained on a pixel loss) or ``sr.gan_runs.<run>`` (an adversarial
 fine-tuning of an sr.runs generator), each a frozen Run that knows the key each training value came from."""
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from srtwins import SrtwinsError
-from srtwins.config import SCALES, devices, get, get_list, naming, run_names, run_table, scales
+from srtwins.config import SCALES, devices, get, get_list, naming, run_names, run_seed, run_table, scales
 from srtwins.sr.gan_recipes import RECIPES, GanRecipe, check_weights
 from srtwins.sr.nets import SPECS
 
@@ -73,10 +73,13 @@ def run(params, name):
     overrides = own.get("train", {})
     keys = {k: f"sr.nets.{net}.train.{k}" if k in overrides else f"sr.train.{k}" for k in Recipe.__annotations__}
     recipe = _recipe({**get(params, "sr.train", dict), **overrides}, keys)
+    generator = _generator(params, name, net, scale) if net in RECIPES else None
+    if "seed" in get(params, entry, dict) or generator:  # a seed replica; a GAN has its generator's seed
+        recipe, keys["seed"] = replace(recipe, seed=run_seed(params, name)), f"{entry}.seed"
     vgg = get(params, "sr.perceptual.vgg_weights", str)
-    if net not in RECIPES:
+    if not generator:
         return Run(name, net, scale, dict(own.get("arch", {})), recipe, vgg, keys=keys)
-    generator = _generator(params, name, net, scale)  # a GAN keeps its generator's architecture
+    # a GAN keeps its generator's architecture
     return Run(name, net, scale, run(params, generator).arch, recipe, vgg, _gan(params, net), generator, keys)
 
 

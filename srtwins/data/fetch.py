@@ -1,10 +1,9 @@
-"""Fetch CIFAR-10 and the SR benchmark sets, verified by content, from the web or a local mirror.
+"""Download, verify and unpack, from the web or a local mirror; and the SR benchmark sets, verified by content.
 
-CIFAR-10 comes from the official binary tarball (md5-checked before unpacking, parsed with
-NumPy: downloaded data is never unpickled). Set5, Set14, BSD100 and T91 come file by file
-from public repositories pinned to a commit; each image is checked by the sha256 of its
-decoded pixels (``srtwins/data/manifests``), so a re-encoded copy of the same pixels passes.
-A local mirror is a folder laid out like the download hosts' content (see README).
+Set5, Set14, BSD100 and T91 come file by file from public repositories pinned to a commit; each image is
+checked by the sha256 of its decoded pixels (``srtwins/data/manifests``), so a re-encoded copy of the same
+pixels passes. A local mirror is a folder laid out like the download hosts' content (see README); each of its
+folders is checked against its own MANIFEST.tsv. CIFAR-10 is ``srtwins/data/cifar.py``.
 """
 import hashlib
 import stat
@@ -19,15 +18,8 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from srtwins import BadValue, SrtwinsError
+from srtwins import SrtwinsError
 from srtwins.io import atomic_dir, decode_image, read_tsv
-
-CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
-CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
-CIFAR10_FOLDER = "cifar-10-batches-bin"
-CIFAR10_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
-CIFAR10_TEST = "test_batch.bin"
-CIFAR10_RECORD = 1 + 32 * 32 * 3  # label byte, then 1024 R, 1024 G, 1024 B
 
 _GH = "https://raw.githubusercontent.com"
 # Where each SR set is downloaded from (a commit-pinned folder), and its folder in a mirror.
@@ -37,7 +29,6 @@ IMAGE_SET_URLS = {
     "bsd100": f"{_GH}/jbhuang0604/SelfExSR/8f6dd8c1d20cb7e8792a7177b4f6fd677633f598/data/BSD100/image_SRF_2",
     "t91": f"{_GH}/tegg89/SRCNN-Tensorflow/78be1a24697935fc39a3a8cf59a6632264afade7/Train",
 }
-CIFAR10_MIRROR = "cifar-10"  # the mirror's CIFAR-10 folder; the image sets keep their names
 MANIFESTS = Path(__file__).with_name("manifests")
 
 
@@ -168,64 +159,7 @@ def _check_members(archive, dest, members):
             raise SrtwinsError(f"{archive}: member {name!r} would land outside {dest}")
 
 
-# --------------------------------------------------------------------------- CIFAR-10
-def parse_cifar_batch(path, limit=None):
-    """Read one CIFAR-10 binary batch: images (N, 32, 32, 3) uint8 RGB and labels (N,) uint8."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise SrtwinsError(f"{path}: CIFAR-10 batch file not found") from None
-    if size == 0 or size % CIFAR10_RECORD:
-        raise SrtwinsError(
-            f"{path}: truncated or corrupt CIFAR-10 batch ({size} bytes is not a whole number of "
-            f"{CIFAR10_RECORD}-byte records)"
-        )
-    n = size // CIFAR10_RECORD if limit is None else min(limit, size // CIFAR10_RECORD)
-    raw = np.fromfile(path, dtype=np.uint8, count=n * CIFAR10_RECORD).reshape(n, CIFAR10_RECORD)
-    labels = raw[:, 0].copy()
-    if labels.size and labels.max() > 9:
-        raise SrtwinsError(f"{path}: label {int(labels.max())} outside 0-9; not a CIFAR-10 batch")
-    images = raw[:, 1:].reshape(n, 3, 32, 32).transpose(0, 2, 3, 1).copy()
-    return images, labels
-
-
-def load_cifar10(folder, n_train, n_test):
-    """First ``n_train`` training and ``n_test`` test images of a ``cifar-10-batches-bin`` folder."""
-    folder = Path(folder)
-    xs, ys, have = [], [], 0
-    for name in CIFAR10_TRAIN:
-        if have >= n_train:
-            break
-        x, y = parse_cifar_batch(folder / name, limit=n_train - have)
-        xs.append(x), ys.append(y)
-        have += len(y)
-    if have < n_train:
-        total = sum(p.stat().st_size // CIFAR10_RECORD for p in (folder / n for n in CIFAR10_TRAIN))
-        raise BadValue("train_size", f"= {n_train} but {folder} holds only {total} training images")
-    x_test, y_test = parse_cifar_batch(folder / CIFAR10_TEST, limit=n_test)
-    if len(y_test) < n_test:
-        raise BadValue("test_size", f"= {n_test} but {folder / CIFAR10_TEST} holds only {len(y_test)} test images")
-    classes = (folder / "batches.meta.txt").read_text().split()
-    if len(classes) != 10:
-        raise SrtwinsError(f"{folder / 'batches.meta.txt'}: expected 10 class names, found {len(classes)}")
-    return np.concatenate(xs), np.concatenate(ys), x_test, y_test, classes
-
-
-def cifar10_folder_from_download(cache, **dl):
-    archive = download(CIFAR10_URL, Path(cache) / "cifar-10-binary.tar.gz", md5=CIFAR10_MD5, **dl)
-    safe_extract(archive, Path(cache) / "cifar10")
-    return Path(cache) / "cifar10" / CIFAR10_FOLDER
-
-
-def cifar10_folder_from_mirror(mirror):
-    """The mirror's CIFAR-10 batch folder, after checking each file against the mirror's MANIFEST.tsv."""
-    root = Path(mirror) / CIFAR10_MIRROR
-    names = [*CIFAR10_TRAIN, CIFAR10_TEST, "batches.meta.txt"]
-    verify_mirror_files(root, [f"{CIFAR10_FOLDER}/{name}" for name in names])
-    return root / CIFAR10_FOLDER
-
-
+# --------------------------------------------------------------------------- mirrors
 def verify_mirror_files(root, rels):
     """Check each file ``rels`` (paths under ``root``) against the sha256 of ``root/MANIFEST.tsv``.
 
@@ -240,6 +174,14 @@ def verify_mirror_files(root, rels):
             raise SrtwinsError(f"{path}: missing from the mirror")
         if file_digest(path) != expected[rel]:
             raise SrtwinsError(f"{path}: checksum mismatch against {manifest}")
+
+
+def verify_pinned(path, sha256):
+    """Check one file against the sha256 pinned in the code: a missing, corrupt or other version is refused."""
+    if not Path(path).is_file():
+        raise SrtwinsError(f"{path}: missing from the mirror")
+    if file_digest(path) != sha256:
+        raise SrtwinsError(f"{path}: checksum mismatch against the pinned sha256 {sha256[:12]}...")
 
 
 # --------------------------------------------------------------------------- SR image sets

@@ -104,15 +104,16 @@ def classifier_figures(study_arms, runs, y, report, cifar_sr, out):
     """Confusion CSVs (DVC's confusion template) and micro-averaged ROC of each arm's first seed, per-class
     accuracy, and accuracy gain against PSNR; ``cifar_sr`` is metrics/sr.json's CIFAR-10 table at the study scale."""
     classes = (paths.raw(paths.CIFAR) / "classes.txt").read_text().split()
+    every = {a.name: runs[a.name][0].reshape(-1, len(y), 10) for a in study_arms}  # SR seeds x seeds flattened
     for arm in study_arms:
-        probs = runs[arm.name][0][0]
+        probs = every[arm.name][0]
         with atomic_file(out / "predictions" / f"{arm.name}.csv") as tmp:
             pd.DataFrame({"actual": [classes[i] for i in y],
                           "predicted": [classes[i] for i in probs.argmax(1)]}).to_csv(tmp, index=False)
         fpr, tpr = stats.micro_roc(y, probs)
         with atomic_file(out / "roc" / f"{arm.name}.csv") as tmp:
             pd.DataFrame({"fpr": fpr.round(4), "tpr": tpr.round(4)}).to_csv(tmp, index=False)
-    per_class = {a.name: np.mean([stats.per_class_accuracy(y, p.argmax(1)) for p in runs[a.name][0]], axis=0)
+    per_class = {a.name: np.mean([stats.per_class_accuracy(y, p.argmax(1)) for p in every[a.name]], axis=0)
                  for a in study_arms}
     per_class_accuracy(per_class, classes, out / "per_class_accuracy.png")
     points = [(t["arm"], t["baseline"], cifar_sr[t["net"]]["psnr_y"], t) for t in report["twins"].values()

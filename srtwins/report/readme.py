@@ -50,63 +50,58 @@ def pct(x):
 
 
 def answer(cls):
-    """The study's answer in words, from the verdicts and intervals in metrics/classify.json."""
-    d, twins = cls["design"], list(cls["twins"].values())
-    lines = [f"**The answer at this scale** (CIFAR-10 x{d['scale']}, {d['images']:,} images each predicted "
-             f"{len(d['seeds'])}x out of fold, {d['models_per_arm']} models per arm):"]
-    for base in ("lr", "bicubic", "hr", "hr-bicubic"):
+    """The study's answer in words: the HR-bicubic gap, each SR arm's share of it and the verdicts."""
+    d, twins, gap = cls["design"], list(cls["twins"].values()), cls["gap_hr_vs_bicubic"]
+    lines = [f"**The answer at x{d['scale']}** ({d['test_images']:,} CIFAR-10 test images, each predicted by "
+             f"every classifier, none of which saw it; {d['train_images']:,} training images; "
+             f"{d['sr_seeds']} SR seeds x {len(d['sr_classifier_seeds'])} classifier seeds per SR arm):",
+             f"- the room for an effect: `hr` beats `bicubic` by {pct(gap['delta_accuracy'])} points "
+             f"[{pct(gap['ci95_low'])}, {pct(gap['ci95_high'])}].", ""]
+    for arm, sh in cls["share_recovered"].items():
+        if sh["share"] is not None:
+            lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic, 95% interval "
+                         f"[{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
+    for base in ("lr", "bicubic", "hr-bicubic"):
         rows = [t for t in twins if t["baseline"] == base]
-        if not rows:
-            continue
-        better = [t for t in rows if t["verdict"] == f"{t['arm']} better"]
-        worse = [t for t in rows if t["verdict"] == f"{base} better"]
-        span = f"{pct(min(t['delta_accuracy'] for t in rows))} to {pct(max(t['delta_accuracy'] for t in rows))} points"
-        lines.append(f"- against `{base}`: {len(better)} of {len(rows)} arms significantly better, {len(worse)} "
-                     f"significantly worse ({span}; smallest difference this design detects at "
-                     f"{cls['design']['power']:.0%} power: about "
-                     f"{100 * min(t['min_detectable_difference'] for t in rows):.1f} points).")
-    arms = cls["arms"]
-    gains = [a["val_accuracy_gain_last_quarter"] for a in arms.values()]
-    if "hr" in arms:
-        lines.append(f"- how converged: the `hr` arm (the upper bound) reaches {arms['hr']['accuracy']:.1%} "
-                     "out-of-fold accuracy; over the last quarter of the epochs every arm's validation accuracy "
-                     "moved by "
-                     f"{pct(min(gains))} to {pct(max(gains))} points (the curves have flattened where this is near 0).")
+        if rows:
+            said = ", ".join(f"`{t['arm']}` {t['verdict']} ({pct(t['delta_accuracy'])} points)" for t in rows)
+            lines.append(f"- against `{base}`: {said}.")
     c = cls["psnr_vs_gain"]
     if c.get("spearman_rho") is not None:
         lines.append(f"- does PSNR predict the gain over bicubic? Spearman rho across {len(c['nets'])} nets = "
-                     f"{c['spearman_rho']:+.2f}, 95% interval [{c['ci95_low']:+.2f}, {c['ci95_high']:+.2f}] "
-                     "(resampling test images; with this few nets the interval, not the point, is the answer).")
+                     f"{c['spearman_rho']:+.2f}, 95% interval [{c['ci95_low']:+.2f}, {c['ci95_high']:+.2f}].")
     return "\n".join(lines)
 
 
-RULE = ("Decision rule, fixed before the table: for each twin pair, the mean accuracy difference over all "
-        "seeds and images; its standard error from a paired bootstrap that resamples seeds and, within each "
-        "fold, images; a two-sided test of zero difference (`{rule}`); p-values Holm-adjusted across all {m} "
-        "pairs; a pair is called only when the adjusted p is below {alpha}. The interval is the unadjusted 95% "
-        "interval of the difference. Twin arms use models of the same size (the parameter column).")
+RULE = ("Decision rule, fixed before the table: for each twin pair, the mean accuracy difference over every run "
+        "and test image, runs paired by classifier seed. Its standard error adds the spread between SR seeds and "
+        "classifier seeds (a crossed random-effects ANOVA on the runs' means) and the test images' sampling; "
+        "intervals and tests use t quantiles on Satterthwaite's degrees of freedom. Superiority (two-sided, "
+        "difference 0) and equivalence (two one-sided tests, margin ±{margin:.1%}) p-values are each "
+        "Holm-adjusted across all {m} pairs. Verdict: better or worse when the adjusted superiority p is below "
+        "{alpha} (this wins over equivalence), else equivalent when the adjusted equivalence p is below {alpha}, "
+        "else undecided. Twin arms use models of the same size (the parameter column).")
 
 
 def classify_tables(cls):
-    arms = ["| arm | input | parameters | accuracy (mean ± sd over seeds) | macro F1 | macro AUC "
-            "| val. accuracy (last epoch; gain over last quarter) |",
+    arms = ["| arm | input | parameters | runs | accuracy (mean ± sd over runs) | macro F1 | macro AUC |",
             "|---|---|---|---|---|---|---|"]
     for name, a in cls["arms"].items():
         shape = "x".join(map(str, a["input_shape"][:2]))
-        arms.append(f"| {name} | {shape} | {a['params']:,} | {a['accuracy']:.4f} ± {a['accuracy_std']:.4f} | "
-                    f"{a['f1_macro']:.4f} | {a['auc_macro']:.4f} | {a['val_accuracy_final']:.3f} "
-                    f"({pct(a['val_accuracy_gain_last_quarter'])} points) |")
-    twins = ["| twin pair | accuracy difference | 95% CI | adjusted p | detectable at 80% power | verdict |",
-             "|---|---|---|---|---|---|"]
+        arms.append(f"| {name} | {shape} | {a['params']:,} | {a['runs']} | {a['accuracy']:.4f} ± "
+                    f"{a['accuracy_std']:.4f} | {a['f1_macro']:.4f} | {a['auc_macro']:.4f} |")
+    twins = ["| twin pair | accuracy difference | 95% CI | SE (seeds / images) | p superiority (adj.) "
+             "| p equivalence (adj.) | verdict |", "|---|---|---|---|---|---|---|"]
     for t in cls["twins"].values():
+        seeds_se = (t["se"] ** 2 - t["var_images"]) ** 0.5
         twins.append(f"| {t['arm']} vs {t['baseline']} | {t['delta_accuracy']:+.4f} | [{t['ci95_low']:+.4f}, "
-                     f"{t['ci95_high']:+.4f}] | {t['p_adjusted']:.3g} | ±{t['min_detectable_difference']:.4f} | "
-                     f"{t['verdict']} |")
+                     f"{t['ci95_high']:+.4f}] | {t['se']:.4f} ({seeds_se:.4f} / {t['var_images'] ** 0.5:.4f}) | "
+                     f"{t['p_superiority_adjusted']:.3g} | {t['p_equivalence_adjusted']:.3g} | {t['verdict']} |")
     d = cls["design"]
-    head = (f"### Twin classifiers ({d['images']:,} CIFAR-10 images, {d['folds']}-fold cross-validation, "
-            f"seeds {d['seeds']}, `metrics/classify.json`)")
-    rule = RULE.format(rule=d["rule"], m=d["pairs"], alpha=d["alpha"])
-    return "\n\n".join([head, "\n".join(arms), rule, "\n".join(twins)])
+    head = (f"### Twin classifiers ({d['train_images']:,} training and {d['test_images']:,} test images from "
+            f"{d['source']['source']}, classifier seeds {d['classifier_seeds']}, `metrics/classify.json`)")
+    rule = RULE.format(margin=d["margin"], m=d["pairs"], alpha=d["alpha"])
+    return "\n\n".join([head, rule, "\n".join(arms), "\n".join(twins)])
 
 
 def stability_section(record, cls):
@@ -151,7 +146,7 @@ def _stability_cell(t):
     """One run's verdict for one pair, with its difference (and adjusted p, when recorded)."""
     if t is None:
         return "-"
-    p = "" if t["p_adjusted"] is None else f", p_adj {t['p_adjusted']:.2g}"
+    p = "" if t.get("p_superiority_adjusted") is None else f", p_adj {t['p_superiority_adjusted']:.2g}"
     return f"{t['verdict']} ({100 * t['delta_accuracy']:+.2f} points{p})"
 
 

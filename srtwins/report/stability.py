@@ -10,7 +10,8 @@ from pathlib import Path
 from srtwins import SrtwinsError
 
 KEYS = ("label", "cpu", "note", "params_md5", "sr_psnr_y", "arms", "twins")
-TWIN_KEYS = ("delta_accuracy", "p_adjusted", "verdict")
+TWIN_KEYS = ("delta_accuracy", "se", "p_superiority_adjusted", "p_equivalence_adjusted", "verdict")
+DECIDED = ("better", "worse", "equivalent")
 
 
 def summary(cls, sr, params_text, label, cpu, note):
@@ -70,6 +71,28 @@ def compare(runs):
             "max_accuracy_spread": max(_spreads([r["arms"] for r in runs]).values(), default=0.0),
             "max_delta_spread": max(_spreads([{k: t["delta_accuracy"] for k, t in r["twins"].items()}
                                               for r in runs]).values(), default=0.0)}
+
+
+def calibration(first, other, alpha):
+    """Does ``other`` agree with ``first`` within the stated errors? Per pair: the difference moves by less
+    than 1.96 * sqrt(se1^2 + se2^2); no flip between decided verdicts; a move to or from undecided only where
+    an adjusted p lies within a factor 2 of alpha in one of the runs (listed as borderline)."""
+    moved, flipped, borderline = [], [], []
+    for key in sorted(first["twins"].keys() & other["twins"].keys()):
+        a, b = first["twins"][key], other["twins"][key]
+        if abs(a["delta_accuracy"] - b["delta_accuracy"]) >= 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
+            moved.append(key)
+        if a["verdict"] == b["verdict"]:
+            continue
+        if a["verdict"] in DECIDED and b["verdict"] in DECIDED:
+            flipped.append(key)
+        elif any(alpha / 2 <= t[p] <= 2 * alpha for t in (a, b)
+                 for p in ("p_superiority_adjusted", "p_equivalence_adjusted")):
+            borderline.append(key)
+        else:
+            flipped.append(key)
+    return {"moved_beyond_error": moved, "flipped": flipped, "borderline": borderline,
+            "holds": not moved and not flipped}
 
 
 def _spreads(tables):

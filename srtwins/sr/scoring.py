@@ -41,13 +41,15 @@ def cifar_baseline_rows(lr, hr, scale, method, batch=1024):
 
 
 def load_images(wanted, runs):
-    """Every image the scores and figures need, read once: {(kind, dataset, scale or run): images}."""
+    """Every image the scores and figures need, read once: {(kind, dataset, scale or run): images}; the
+    CIFAR-10 entries (dataset ``cifar10``) hold cifar10_exact's test images."""
     images = {("hr", name, None): read_image_dir(paths.raw(name)) for name in paths.TEST_SETS}
     images |= {("lr", name, s): read_image_dir(paths.lr(s, name)) for name in paths.TEST_SETS for s in wanted}
     images |= {("sr", name, r.name): read_image_dir(paths.sr(r.name, name)) for name in paths.TEST_SETS for r in runs}
-    images[("hr", paths.CIFAR, None)] = load_npy(paths.array(paths.raw(paths.CIFAR), "test"))
-    images |= {("lr", paths.CIFAR, s): load_npy(paths.array(paths.lr(s, paths.CIFAR), "test")) for s in wanted}
-    images |= {("sr", paths.CIFAR, r.name): load_npy(paths.array(paths.sr(r.name, paths.CIFAR), "test")) for r in runs}
+    exact = paths.CIFAR_EXACT  # CIFAR-10 is scored on the pixel-exact test images, not the study's (JPEG) ones
+    images[("hr", paths.CIFAR, None)] = load_npy(paths.array(paths.raw(exact), "test"))
+    images |= {("lr", paths.CIFAR, s): load_npy(paths.array(paths.lr(s, exact), "test")) for s in wanted}
+    images |= {("sr", paths.CIFAR, r.name): load_npy(paths.array(paths.sr(r.name, exact), "test")) for r in runs}
     return images
 
 
@@ -72,7 +74,7 @@ def score_sets(images, wanted, methods, runs):
 
 
 def score_cifar(images, wanted, methods, runs):
-    """Per-image rows for the CIFAR-10 test images, likewise."""
+    """Per-image rows for the CIFAR-10 test images (the pixel-exact ones, see :func:`load_images`), likewise."""
     hr = images[("hr", paths.CIFAR, None)]
     rows = []
     for s in wanted:

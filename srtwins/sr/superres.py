@@ -30,9 +30,10 @@ def super_resolve_array(model, lr, scale, out_path, batch_size, desc="super-reso
 
 
 
-def super_resolve_all(model, scale, out, batch, hr_sr):
-    """A run's outputs under ``out``: the SR test sets image by image (PNG), CIFAR-10's LR arrays in batches,
-    and with ``hr_sr`` the native CIFAR-10 images too (hr_x_*.npy). Returns the measured images/s."""
+def super_resolve_all(model, scale, out, batch, study, hr_sr):
+    """A run's outputs under ``out``: the SR test sets image by image (PNG), the LR arrays of CIFAR-10 (the
+    pixel-exact test images of cifar10_exact, and with ``study`` the study's) in batches, and with ``hr_sr`` its native
+    images too (hr_x_*.npy). Returns the measured images/s."""
     speed = {}
     for name in paths.TEST_SETS:
         (out / name).mkdir(parents=True)
@@ -41,12 +42,13 @@ def super_resolve_all(model, scale, out, batch, hr_sr):
         for stem, lr in images.items():
             write_png(out / name / f"{stem}.png", predict_uint8(model, lr[None])[0])
         speed[f"{name}_images_per_s"] = round(len(images) / (time.perf_counter() - start), 2)
-    for split in paths.SPLITS:
-        lr = load_npy(paths.array(paths.lr(scale, paths.CIFAR), split))
-        rate = super_resolve_array(model, lr, scale, paths.array(out / paths.CIFAR, split), batch, f"cifar10 {split}")
-        speed[f"cifar10_{split}_images_per_s"] = round(rate, 1)
-        if hr_sr:
-            hr = load_npy(paths.array(paths.raw(paths.CIFAR), split))
-            super_resolve_array(model, hr, scale, paths.array(out / paths.CIFAR, split, "hr_x"), batch,
-                                f"cifar10 hr {split}")
+    for name, split in paths.CIFAR_ARRAYS:
+        if name == paths.CIFAR and not study:
+            continue
+        lr = load_npy(paths.array(paths.lr(scale, name), split))
+        rate = super_resolve_array(model, lr, scale, paths.array(out / name, split), batch, f"{name} {split}")
+        speed[f"{name}_{split}_images_per_s"] = round(rate, 1)
+        if hr_sr and name == paths.CIFAR:
+            hr = load_npy(paths.array(paths.raw(name), split))
+            super_resolve_array(model, hr, scale, paths.array(out / name, split, "hr_x"), batch, f"{name} hr {split}")
     return speed

@@ -32,6 +32,7 @@ def _t91(scale):
 
 
 def _cifar10(scale):
+    # data/raw/cifar10/x_train.npy: the classifiers' training images only, so no SR net sees a classifier test image
     hr = load_npy(paths.array(paths.raw(paths.CIFAR), "train"), mmap=False)
     lr = load_npy(paths.array(paths.lr(scale, paths.CIFAR), "train"), mmap=False)
     return hr, lr, [f"train/{i}" for i in range(len(hr))]

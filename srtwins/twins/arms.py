@@ -1,8 +1,9 @@
 """The twin study's arms and pairs: small values carried to the metrics (``srtwins.config.twins`` resolves them).
 
-An arm is one classifier input; a *source* is what a train_classifier stage reads: ``lr`` (arms lr,
-bicubic), ``hr`` (hr, and hr-bicubic when classify.hr_sr names runs) or an SR run (sr-<net>, and
-hr-sr-<net> when classify.hr_sr names it).
+An arm is one classifier input at the HR size; a *source* is what a train_classifier stage reads: ``lr``
+(arms lr: the LR pixels replicated, and bicubic), ``hr`` (hr, and hr-bicubic when classify.hr_sr names nets)
+or one SR run (sr-<net>, and hr-sr-<net> when classify.hr_sr names the net). An SR arm pools the runs of
+its net's SR seeds.
 """
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ CONTROLS = ("lr", "hr")  # the sources that are not SR runs
 class Arm:
     name: str  # lr, bicubic, hr, hr-bicubic, sr-<net>, hr-sr-<net>
     kind: str  # lr | bicubic | hr | hr-bicubic | sr | hr-sr
-    source: str  # lr, hr, or the SR run it reads
+    sources: tuple  # ("lr",), ("hr",), or the SR runs it pools (one per SR seed)
     net: str | None = None
 
 

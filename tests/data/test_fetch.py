@@ -8,38 +8,8 @@ import pytest
 
 from srtwins import SrtwinsError
 from srtwins.data import fetch
-from tests.helpers import cifar_records, cifar_tarball, write_cifar_folder
 
 FAST = dict(retries=2, timeout=5, backoff=0.01, progress=False)
-
-
-# ---- CIFAR-10 binary records
-def test_parse_cifar_batch_decodes_planes_and_labels(tmp_path):
-    data, images, labels = cifar_records(7)
-    (tmp_path / "b.bin").write_bytes(data)
-    x, y = fetch.parse_cifar_batch(tmp_path / "b.bin")
-    np.testing.assert_array_equal(x, images)
-    np.testing.assert_array_equal(y, labels)
-    x3, _ = fetch.parse_cifar_batch(tmp_path / "b.bin", limit=3)
-    assert x3.shape == (3, 32, 32, 3)
-
-
-def test_truncated_cifar_batch_is_refused(tmp_path):
-    data = cifar_records(3)[0]
-    (tmp_path / "data_batch_1.bin").write_bytes(data[:-100])
-    with pytest.raises(SrtwinsError, match=r"data_batch_1\.bin: truncated"):
-        fetch.parse_cifar_batch(tmp_path / "data_batch_1.bin")
-
-
-def test_load_cifar10_takes_subsets_in_order_and_refuses_too_many(tmp_path):
-    write_cifar_folder(tmp_path, n_per_batch=20)
-    x, y, xt, yt, classes = fetch.load_cifar10(tmp_path, 45, 5)
-    assert x.shape == (45, 32, 32, 3) and xt.shape == (5, 32, 32, 3) and classes[0] == "airplane"
-    np.testing.assert_array_equal(x[20:40], cifar_records(20, seed=1)[1])
-    with pytest.raises(SrtwinsError, match=r"^train_size = 101 .* holds only 100"):
-        fetch.load_cifar10(tmp_path, 101, 5)
-    with pytest.raises(SrtwinsError, match=r"^test_size = 21"):
-        fetch.load_cifar10(tmp_path, 10, 21)
 
 
 # ---- downloads against a loopback server
@@ -75,26 +45,6 @@ def test_download_404_is_not_retried(http_server, tmp_path):
     with pytest.raises(SrtwinsError, match="HTTP 404"):
         fetch.download(http_server.url("/missing"), tmp_path / "f", **FAST)
     assert http_server.hits["/missing"] == 1
-
-
-def test_cifar10_download_path_end_to_end(http_server, tmp_path, monkeypatch):
-    tarball = cifar_tarball(n_per_batch=4)
-    http_server.route("/cifar.tgz", (200, tarball, {}))
-    monkeypatch.setattr(fetch, "CIFAR10_URL", http_server.url("/cifar.tgz"))
-    monkeypatch.setattr(fetch, "CIFAR10_MD5", hashlib.md5(tarball).hexdigest())
-    folder = fetch.cifar10_folder_from_download(tmp_path, **FAST)
-    x, y, xt, yt, _ = fetch.load_cifar10(folder, 20, 4)
-    assert x.shape == (20, 32, 32, 3) and len(yt) == 4
-
-
-def test_corrupt_cifar10_archive_is_refused_before_unpacking(http_server, tmp_path, monkeypatch):
-    tarball = cifar_tarball(n_per_batch=4)
-    http_server.route("/cifar.tgz", (200, tarball[:-10] + b"0" * 10, {}))
-    monkeypatch.setattr(fetch, "CIFAR10_URL", http_server.url("/cifar.tgz"))
-    monkeypatch.setattr(fetch, "CIFAR10_MD5", hashlib.md5(tarball).hexdigest())
-    with pytest.raises(SrtwinsError, match="cifar.tgz: download failed .* checksum mismatch"):
-        fetch.cifar10_folder_from_download(tmp_path, **FAST)
-    assert not (tmp_path / "cifar10").exists() and not list(tmp_path.glob("*.tar.gz*"))
 
 
 # ---- archives

@@ -94,9 +94,9 @@ def test_top_level_plots_follow_params():
     study_arms, _ = twins.study(params)
     expected = {
         "plots/classify/roc": {f"{a.name}.csv" for a in study_arms},
-        "plots/train_cls": {f"{a.source}/{a.name}.csv" for a in study_arms},
-        "plots/train_sr": {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["runs"]
-                           for kind in ("loss", "val_loss")}
+        "plots/train_cls": {f"{a.sources[0]}/{a.name}.csv" for a in study_arms},  # an SR arm's first seed
+        "plots/train_sr": {f"{run}/plots/metrics/{kind}.tsv" for run, entry in params["sr"]["runs"].items()
+                           if "seed" not in entry for kind in ("loss", "val_loss")}  # seed replicas not charted
         | {f"{run}/plots/metrics/{kind}.tsv" for run in params["sr"]["gan_runs"] for kind in GAN_CURVES},
     }
     found = {prefix: set() for prefix in expected}

@@ -28,9 +28,10 @@ TINY = {
     "sr.train.val_patches": 16,
     "sr.runs": {"espcn_x2": {"net": "espcn", "scale": 2}},
     "sr.gan_runs": {},
-    "classify.seeds": [0],
-    "classify.folds": 2,
-    "classify.decision.bootstrap": 100,
+    "classify.scale": 2,
+    "classify.seeds": [0, 1],
+    "classify.sr_classifier_seeds": [0, 1],
+    "classify.sr_seeds": 1,
     "classify.sr_runs": ["espcn_x2"],
 }
 
@@ -117,10 +118,15 @@ def test_repro_trains_scores_and_reports_the_twins(repo):
     assert set(cls["arms"]) == {"lr", "bicubic", "sr-espcn", "hr"}  # hr-sr arms: tests/pipeline/test_full_profile.py
     assert set(cls["twins"]) == {"sr-espcn_vs_lr", "sr-espcn_vs_bicubic"}
     assert len({a["params"] for a in cls["arms"].values()}) == 1  # one model size for every input size
-    assert cls["design"]["images"] == 96 and cls["design"]["models_per_arm"] == 2
+    assert (cls["design"]["train_images"], cls["design"]["test_images"]) == (64, 32)
+    assert {a["runs"] for a in cls["arms"].values()} == {2}
     t = cls["twins"]["sr-espcn_vs_lr"]
-    assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"] and 0 <= t["p_value"] <= t["p_adjusted"] <= 1
-    assert t["n_pairs"] == 96 and t["min_detectable_difference"] > 0
+    assert t["ci95_low"] <= t["delta_accuracy"] <= t["ci95_high"]
+    assert 0 <= t["p_superiority"] <= t["p_superiority_adjusted"] <= 1
+    assert t["images"] == 32 and t["verdict"] in ("better", "worse", "equivalent", "undecided")
+    assert t["se"] ** 2 == pytest.approx(sum(t[k] for k in ("var_sr_seed", "var_classifier_seed", "var_residual",
+                                                            "var_images")))
+    assert set(cls["share_recovered"]) == {"sr-espcn"} and "gap_hr_vs_bicubic" in cls
     readme = (dst / "README.md").read_text()
     assert "sr-espcn vs lr" in readme and f"{t['delta_accuracy']:+.4f}" in readme and "**The answer" in readme
     details = (dst / "docs/results.md").read_text()

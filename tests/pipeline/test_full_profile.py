@@ -1,10 +1,11 @@
 """profiles/full.yaml, in two parts.
 
 Resolution (fast): every stage DVC generates from the profile, with its command and its params as DVC reads
-them (every net, scale, GAN run, arm kind and switch; 5 folds x 3 seeds), without training anything.
+them (every net, scale, GAN run, SR seed replica, arm kind and switch; 3 SR seeds x 2 classifier seeds),
+without training anything.
 
 Execution (slow): every stage DVC generates from the profile with one run per net (all nine nets, at x2, x3
-and x4), one SR arm with its hr-sr twin, 2 folds x 1 seed, and steps, images, patches, widths and depths
+and x4), one SR arm with its hr-sr twin, 2 classifier seeds, and steps, images, patches, widths and depths
 shrunk, so that every kind of stage runs on 2 CPU cores. The data comes from the mirror (the profile downloads
 the full CIFAR-10 and DIV2K, which the mirror does not hold). It runs in float32 without XLA: on the CPU those
 switches only cost time here (a float16 epoch of a 128x128 classifier arm took 143 s against 2.4 s in
@@ -50,7 +51,7 @@ def _params_of(stage):
 
 def test_every_run_of_the_profile_gets_its_stages_and_params(full_stages):
     runs, gan_runs = PROFILE["sr"]["runs"], PROFILE["sr"]["gan_runs"]
-    assert {r["scale"] for r in runs.values()} == {2, 3, 4} and len(runs) == 20 and len(gan_runs) == 6
+    assert {r["scale"] for r in runs.values()} == {2, 3, 4} and len(runs) == 34 and len(gan_runs) == 10
     for run, entry in {**runs, **gan_runs}.items():
         kinds = ("train_sr", "super_resolve") if run in runs else ("train_gan", "super_resolve_gan")
         table = "sr.runs" if run in runs else "sr.gan_runs"
@@ -66,16 +67,18 @@ def test_every_run_of_the_profile_gets_its_stages_and_params(full_stages):
                 f"train_gan@{run}"].deps}
 
 
-def test_every_arm_of_the_profile_trains_with_its_fold_and_seed_counts(full_stages):
+def test_every_arm_of_the_profile_trains_with_its_seeds(full_stages):
     classify = PROFILE["classify"]
     sources = ["lr", "hr"] + classify["sr_runs"]
     for source in sources:
         name = f"train_classifier@{source}" if source in ("lr", "hr") else f"train_classifier_sr@{source}"
         got = _params_of(full_stages[name])
         assert full_stages[name].cmd.endswith(f"--source {source}")
-        assert got["classify.folds"] == 5 and got["classify.seeds"] == [0, 1, 2] and got["epochs"] == 40
+        seeds = got["classify.seeds"] if source in ("lr", "hr") else got["classify.sr_classifier_seeds"]
+        assert seeds == ([0, 1, 2] if source in ("lr", "hr") else [0, 1]) and got["epochs"] == 40
         assert got["classify.recipe"] == classify["recipe"] and got["classify.scale"] == 4
-        assert got["classify.hr_sr"] == ["edsr_x4", "esrgan_x4"]
+        assert got["classify.hr_sr"] == ["edsr", "esrgan"]
+    assert len(classify["sr_runs"]) == 27 and classify["sr_seeds"] == 3
     assert {n for n in full_stages if n.startswith("train_classifier")} == {
         f"train_classifier@{s}" for s in ("lr", "hr")} | {f"train_classifier_sr@{r}" for r in classify["sr_runs"]}
     assert _params_of(full_stages["evaluate_classify"])["classify"] == classify
@@ -102,10 +105,10 @@ SHRINK = {
     "sr.train.mixed_precision": False,  # tests/test_switches.py and test_gan.py prove the switches on every net;
     "sr.train.jit_compile": "auto",  # here XLA compiling and float16 on the CPU only cost time
     "classify.sr_runs": [ARM_RUN],
-    "classify.hr_sr": [ARM_RUN],
-    "classify.folds": 2,
-    "classify.seeds": [0],
-    "classify.decision.bootstrap": 100,
+    "classify.hr_sr": ["srgan"],
+    "classify.sr_seeds": 1,
+    "classify.seeds": [0, 1],
+    "classify.sr_classifier_seeds": [0, 1],
     "classify.recipe.mixed_precision": False,  # float16 convolutions are ~60x slower on the CPU (docstring)
 }
 ARCH = {"srcnn": {"n1": 8, "n2": 4}, "fsrcnn": {"d": 8, "s": 4, "m": 1}, "espcn": {"n1": 8, "n2": 4},
@@ -199,13 +202,13 @@ def test_shrunk_profile_decides_every_kind_of_twin_pair(full):
     dst, *_ = full
     cls = json.loads((dst / "metrics/classify.json").read_text())
     assert set(cls["arms"]) == {"lr", "bicubic", "hr", "hr-bicubic", "sr-srgan", "hr-sr-srgan"}
-    assert set(cls["twins"]) == {"sr-srgan_vs_lr", "sr-srgan_vs_bicubic", "hr-sr-srgan_vs_hr",
-                                 "hr-sr-srgan_vs_hr-bicubic"}
-    assert cls["design"]["models_per_arm"] == 2 and len({a["params"] for a in cls["arms"].values()}) == 1
+    assert set(cls["twins"]) == {"sr-srgan_vs_lr", "sr-srgan_vs_bicubic", "hr-sr-srgan_vs_hr-bicubic"}
+    assert {a["runs"] for a in cls["arms"].values()} == {2}
+    assert len({a["params"] for a in cls["arms"].values()}) == 1  # global pooling: one size for 32 and 128 px
     hr_sr = json.loads((dst / f"models/cls/{ARM_RUN}/hr-sr-srgan/train.json").read_text())
     assert hr_sr["input_shape"] == [128, 128, 3]  # the native 32x32 images super-resolved x4
     for t in cls["twins"].values():
-        assert 0 <= t["p_value"] <= t["p_adjusted"] <= 1 and t["verdict"]
+        assert 0 <= t["p_superiority"] <= t["p_superiority_adjusted"] <= 1 and t["verdict"]
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_stage
-from tests.helpers import override, write_cifar_mirror
+from tests.helpers import jpeg_members, override, pin_jpeg_mirror, write_cifar_mirror, write_jpeg_mirror
 
 
 def _params(tmp_path, **overrides):
@@ -30,10 +30,13 @@ def _assert_clean_failure(result, *needles, out):
     assert workdir is None or not list((workdir / ".srtwins-tmp").glob("*"))  # where temps live: nothing left
 
 
-def _mirror_with(tmp_path, real_mirror=None, n_per_batch=20):
-    """A synthetic CIFAR-10 mirror; the SR sets linked from the real mirror when given."""
+def _mirror_with(tmp_path, monkeypatch, real_mirror=None, n_per_batch=20):
+    """A synthetic CIFAR-10 mirror (the binary folder, and a JPEG export of 100 + 20 images that the code's pins
+    are set to); the SR sets linked from the real mirror when given."""
     mirror = tmp_path / "mirror"
     write_cifar_mirror(mirror, n_per_batch)
+    write_jpeg_mirror(mirror, jpeg_members(train_per_class=10, test_per_class=2))
+    pin_jpeg_mirror(monkeypatch, mirror)
     if real_mirror:
         for name in ("set5", "set14", "bsd100", "t91"):
             (mirror / name).symlink_to(real_mirror / name)
@@ -46,15 +49,15 @@ def test_missing_mirror(tmp_path):
     _assert_clean_failure(r, "nowhere", "does not exist", out=tmp_path / "data/raw")
 
 
-def test_subset_larger_than_source(call_stage, tmp_path):
-    mirror = _mirror_with(tmp_path)
+def test_subset_larger_than_source(call_stage, tmp_path, monkeypatch):
+    mirror = _mirror_with(tmp_path, monkeypatch)
     _params(tmp_path, **{"cifar.train_size": 101})
     r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(mirror)})
     _assert_clean_failure(r, "params: 'cifar.train_size' = 101 but", "holds only 100", out=tmp_path / "data/raw")
 
 
-def test_truncated_cifar_batch_in_mirror(call_stage, tmp_path):
-    mirror = _mirror_with(tmp_path)
+def test_truncated_cifar_batch_in_mirror(call_stage, tmp_path, monkeypatch):
+    mirror = _mirror_with(tmp_path, monkeypatch)
     batch = mirror / "cifar-10/cifar-10-batches-bin/data_batch_2.bin"
     batch.write_bytes(batch.read_bytes()[:-1000])
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
@@ -75,8 +78,8 @@ def test_truncated_cifar_batch_listed_in_its_manifest(call_stage, tmp_path):
     _assert_clean_failure(r, "data_batch_2.bin", "truncated", out=tmp_path / "data/raw")
 
 
-def test_corrupt_image_in_mirror(call_stage, tmp_path, mirror):
-    fake = _mirror_with(tmp_path)
+def test_corrupt_image_in_mirror(call_stage, tmp_path, monkeypatch, mirror):
+    fake = _mirror_with(tmp_path, monkeypatch)
     for name in ("set14", "bsd100", "t91"):
         (fake / name).symlink_to(mirror / name)
     shutil.copytree(mirror / "set5", fake / "set5")
@@ -86,8 +89,8 @@ def test_corrupt_image_in_mirror(call_stage, tmp_path, mirror):
     _assert_clean_failure(r, "set5/butterfly.png", "does not decode", out=tmp_path / "data/raw")
 
 
-def test_fetch_from_mirror_writes_normalised_layout(call_stage, tmp_path, mirror):
-    fake = _mirror_with(tmp_path, mirror)
+def test_fetch_from_mirror_writes_normalised_layout(call_stage, tmp_path, monkeypatch, mirror):
+    fake = _mirror_with(tmp_path, monkeypatch, mirror)
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10})
     r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
     assert r.returncode == 0, r.stderr
@@ -99,10 +102,10 @@ def test_fetch_from_mirror_writes_normalised_layout(call_stage, tmp_path, mirror
     assert bridge.ndim == 2  # grayscale stays single-channel
 
 
-def test_images_per_set_keeps_the_first_images_of_each_sr_set(call_stage, tmp_path, mirror):
+def test_images_per_set_keeps_the_first_images_of_each_sr_set(call_stage, tmp_path, monkeypatch, mirror):
     from srtwins.data.fetch import MANIFESTS, read_manifest
 
-    fake = _mirror_with(tmp_path, mirror)
+    fake = _mirror_with(tmp_path, monkeypatch, mirror)
     _params(tmp_path, **{"cifar.train_size": 50, "cifar.test_size": 10, "fetch.images_per_set": 3})
     r = call_stage("fetch", tmp_path, env={"SRTWINS_MIRROR": str(fake)})
     assert r.returncode == 0, r.stderr
@@ -160,20 +163,20 @@ def test_train_sr_bad_training_param_names_the_key(call_stage, tmp_path):
 
 
 def _cifar_arrays(tmp_path, n_train=20, n_test=10, lr_missing=0):
-    raw, lr = tmp_path / "data/raw/cifar10", tmp_path / "data/lr/x2/cifar10"
+    raw, lr = tmp_path / "data/raw/cifar10", tmp_path / "data/lr/x4/cifar10"
     raw.mkdir(parents=True), lr.mkdir(parents=True)
     for split, n in (("train", n_train), ("test", n_test)):
         np.save(raw / f"y_{split}.npy", (np.arange(n) % 10).astype(np.uint8))
         np.save(raw / f"x_{split}.npy", np.zeros((n, 32, 32, 3), np.uint8))
-        np.save(lr / f"x_{split}.npy", np.zeros((n - lr_missing, 16, 16, 3), np.uint8))
+        np.save(lr / f"x_{split}.npy", np.zeros((n - lr_missing, 8, 8, 3), np.uint8))
 
 
 @pytest.mark.parametrize("overrides, needles", [
     ({"epochs": 0}, ["'epochs'", ">= 1"]),
     ({"classify.seeds": [0, -1]}, ["'classify.seeds[1]' = -1", ">= 0"]),
     ({"classify.seeds": [2**32]}, ["'classify.seeds[0]'", "<= 4294967295"]),
-    ({"classify.folds": 4}, ["'classify.folds' = 4 is more than the 3 images of class 0"]),
-    ({"classify.recipe.grid": 3}, ["'classify.recipe.grid' = 3"]),
+    ({"classify.recipe.model": "vgg"}, ["'classify.recipe.model' = 'vgg' is not allowed"]),
+    ({"classify.recipe.label_smoothing": 0.7}, ["'classify.recipe.label_smoothing' = 0.7 must be <= 0.5"]),
 ])
 def test_train_classifier_bad_params(call_stage, tmp_path, overrides, needles):
     _params(tmp_path, **overrides)
@@ -197,7 +200,9 @@ def test_sr_runs_naming_an_untrained_net(call_stage, tmp_path):
 
 @pytest.mark.parametrize("overrides, needles", [
     ({"classify.seeds": []}, ["classify.seeds", "must not be empty"]),
-    ({"classify.decision.rule": "t_test"}, ["'classify.decision.rule' = 't_test' is not allowed", "paired_bootstrap"]),
+    ({"classify.decision.margin": 0.02}, ["'classify.decision.margin' = 0.02 must be <= 0.01"]),
+    ({"classify.decision.margin": -0.01}, ["'classify.decision.margin' = -0.01 must be >= 1e-06"]),
+    ({"classify.sr_seeds": 0}, ["'classify.sr_seeds' = 0 must be >= 1"]),
 ])
 def test_evaluate_classify_bad_params(call_stage, tmp_path, overrides, needles):
     _params(tmp_path, **overrides)
@@ -209,7 +214,7 @@ def test_train_classifier_cached_array_not_matching_labels(call_stage, tmp_path)
     _params(tmp_path)
     _cifar_arrays(tmp_path, lr_missing=1)
     r = call_stage("train_classifier", tmp_path, args=["--source", "lr"])
-    _assert_clean_failure(r, "arm lr", "28 images for 30 labels", out=tmp_path / "models/cls/lr")
+    _assert_clean_failure(r, "arm lr (lr, train)", "19 images for 20 labels", out=tmp_path / "models/cls/lr")
 
 
 

@@ -28,62 +28,6 @@ def test_arm_scores_perfect_and_chance():
     assert stats.arm_scores(y, flat)["auc_macro"] == pytest.approx(0.5)
 
 
-def test_mcnemar_on_run_ensembled_predictions():
-    y = np.zeros(62, np.int64)
-    hit, miss = np.eye(10)[0], np.eye(10)[1]
-    # 10 images only A gets right, 2 only B: two-sided binomial p = 2 * P(X <= 2 | n=12, 0.5) = 0.0386
-    a = np.array([hit] * 10 + [miss] * 2 + [hit] * 50)[None]
-    b = np.array([miss] * 10 + [hit] * 2 + [hit] * 50)[None]
-    got = stats.mcnemar_ensemble(a, b, y)
-    assert (got["b"], got["c"]) == (10, 2) and got["p_value"] == pytest.approx(0.03857421875)
-    assert stats.mcnemar_ensemble(a, a, y)["p_value"] == 1.0
-
-
-def _folds(n, k=3):
-    return np.arange(n) % k
-
-
-def test_paired_bootstrap_detects_a_real_difference_and_not_a_null_one():
-    rng = np.random.default_rng(0)
-    a, b = rng.random((2, 2000)) < 0.70, rng.random((2, 2000)) < 0.50
-    t = stats.paired_bootstrap(a, b, _folds(2000), n_boot=500)
-    assert t["delta_accuracy"] == pytest.approx(a.mean() - b.mean()) and t["p_value"] < 1e-6
-    assert t["ci95_low"] > 0 and (t["n_pairs"], t["runs"]) == (2000, 2)
-    same = stats.paired_bootstrap(a, a, _folds(2000), n_boot=100)
-    assert (same["delta_accuracy"], same["p_value"]) == (0.0, 1.0)
-
-
-def test_paired_bootstrap_interval_and_p_agree_and_are_deterministic():
-    rng = np.random.default_rng(1)
-    for shift in (0.0, 0.02, 0.04, 0.06):
-        a, b = rng.random((2, 1500)) < 0.5 + shift, rng.random((2, 1500)) < 0.5
-        t = stats.paired_bootstrap(a, b, _folds(1500), n_boot=300)
-        assert (t["p_value"] < 0.05) == (t["ci95_low"] > 0 or t["ci95_high"] < 0)
-        assert t == stats.paired_bootstrap(a, b, _folds(1500), n_boot=300)
-
-
-def test_paired_bootstrap_carries_the_spread_between_runs():
-    agree = np.stack([np.arange(600) % 2 == 0] * 2)
-    disagree = np.stack([np.ones(600, bool), np.zeros(600, bool)])
-    base = np.zeros((2, 600), bool)
-    se_agree = stats.paired_bootstrap(agree, base, _folds(600), n_boot=400)["se"]
-    se_disagree = stats.paired_bootstrap(disagree, base, _folds(600), n_boot=400)["se"]
-    assert se_disagree > 5 * se_agree  # both runs average 0.5, but they disagree with each other
-
-
-def test_holm_against_a_hand_computed_example():
-    # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> monotone: 0.02, 0.03, 0.06, 0.06
-    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert stats.holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # 0.9 x 1 is raised to the earlier 1.0
-
-
-def test_minimum_detectable_difference_and_verdict():
-    assert stats.min_detectable_difference(0.01, 0.05, 0.8) == pytest.approx(0.028016, abs=1e-6)
-    assert stats.verdict(+0.03, 0.01, "sr-x", "lr") == "sr-x better"
-    assert stats.verdict(-0.03, 0.01, "sr-x", "lr") == "lr better"
-    assert stats.verdict(+0.03, 0.06, "sr-x", "lr") == "no significant difference"
-
-
 def test_rank_correlation_needs_three_nets():
     gains = np.random.default_rng(0).random((4, 50)) + np.arange(4)[:, None]
     got = stats.rank_correlation([1, 2, 3, 4], gains, n_boot=100)
@@ -91,50 +35,63 @@ def test_rank_correlation_needs_three_nets():
     assert stats.rank_correlation([1, 2], gains[:2])["spearman_rho"] is None
 
 
-# ---- folds and their bad input
-def test_folds_are_stratified_fixed_and_cover_every_image():
-    y = np.repeat(np.arange(10), 31)
-    folds = stats.stratified_folds(y, 3)
-    assert np.array_equal(folds, stats.stratified_folds(y, 3)) and set(folds) == {0, 1, 2}
-    counts = np.array([[np.sum((folds == f) & (y == c)) for c in range(10)] for f in range(3)])
-    assert counts.sum() == len(y) and (counts.max(0) - counts.min(0)).max() <= 1
-
-
-@pytest.mark.parametrize("labels, k, needle", [
-    (np.repeat(np.arange(10), 5), 1, "^folds = 1 must be >= 2"),
-    (np.repeat(np.arange(10), 5), 6, "^folds = 6 is more than the 5 images of class 0"),
-    (np.repeat(np.arange(9), 5), 2, "more than the 0 images of class 9"),
-])
-def test_folds_that_leave_a_class_without_test_images(labels, k, needle):
-    with pytest.raises(SrtwinsError, match=needle):
-        stats.stratified_folds(labels, k)
-
-
 # ---- arms and their bad input
 def test_arms_and_twins_of_the_study():
-    params = _params(sr_runs=["fsrcnn_x2"], hr_sr=[])
-    study_arms, pairs = twins.study(params)
-    assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn"]
-    assert [(t.arm.name, t.baseline.name) for t in pairs] == [("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic")]
-    assert pairs[0].key == "sr-fsrcnn_vs_lr" and study_arms[3].source == "fsrcnn_x2"
+    study_arms, pairs = twins.study(_params())
+    assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn", "sr-compact"]
+    assert [(t.arm.name, t.baseline.name) for t in pairs] == [
+        ("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic"), ("sr-compact", "lr"), ("sr-compact", "bicubic")]
+    assert pairs[0].key == "sr-fsrcnn_vs_lr"
+    assert study_arms[3].sources == ("fsrcnn_x4", "fsrcnn_x4_s1", "fsrcnn_x4_s2")
 
 
 def test_hr_sr_arms_come_with_their_bicubic_control():
-    study_arms, pairs = twins.study(_params(sr_runs=["fsrcnn_x2", "espcn_x2"], hr_sr=["fsrcnn_x2"]))
+    study_arms, pairs = twins.study(_params(hr_sr=["fsrcnn"]))
     assert {"hr-bicubic", "hr-sr-fsrcnn"} <= {a.name for a in study_arms}
     assert ("hr-sr-fsrcnn", "hr-bicubic") in [(t.arm.name, t.baseline.name) for t in pairs]
-    assert "hr-sr-espcn" not in {a.name for a in study_arms}  # only the runs hr_sr names
-    with pytest.raises(SrtwinsError, match="'classify.hr_sr\\[0\\]' = 'srcnn_x2' is not in classify.sr_runs"):
-        twins.study(_params(sr_runs=["fsrcnn_x2"], hr_sr=["srcnn_x2"]))
+    assert "hr-sr-compact" not in {a.name for a in study_arms}  # only the nets hr_sr names
+    with pytest.raises(SrtwinsError, match="'classify.hr_sr\\[0\\]' = 'srcnn' is not a net of classify.sr_runs"):
+        twins.study(_params(hr_sr=["srcnn"]))
 
 
-@pytest.mark.parametrize("runs, needle", [
-    (["vdsr_x2"], "'classify.sr_runs\\[0\\]' = 'vdsr_x2' is not in sr.runs or sr.gan_runs"),
-    (["fsrcnn_x2", "fsrcnn_x2"], "duplicate"),
+@pytest.mark.parametrize("change, needle", [
+    ({"sr_runs": ["vdsr_x4"]}, "'classify.sr_runs[0]' = 'vdsr_x4' is not in sr.runs or sr.gan_runs"),
+    ({"sr_runs": ["fsrcnn_x4", "fsrcnn_x4"]}, "duplicate"),
+    ({"sr_seeds": 0}, "'classify.sr_seeds' = 0 must be >= 1"),
+    ({"sr_seeds": 2}, "has 3 runs of fsrcnn with seeds [0, 1, 2]; classify.sr_seeds asks for 2"),
+    ({"sr_runs": ["fsrcnn_x4", "fsrcnn_x4_s1", "espcn_x4"], "sr_seeds": 2}, "has 1 runs of espcn"),
+    ({"sr_classifier_seeds": [5]}, "'classify.sr_classifier_seeds[0]' = 5 is not in classify.seeds"),
 ])
-def test_sr_runs_that_do_not_exist(runs, needle):
-    with pytest.raises(SrtwinsError, match=needle):
-        twins.study(_params(sr_runs=runs))
+def test_bad_sr_arms_name_the_key(change, needle):
+    with pytest.raises(SrtwinsError, match=re.escape(needle)):
+        twins.study(_params(**change))
+        twins.sr_seeds(_params(**change))
+
+
+def test_an_sr_arm_needs_distinct_seeds():
+    params = _params()
+    params["sr"]["runs"]["fsrcnn_x4_s2"]["seed"] = 1
+    with pytest.raises(SrtwinsError, match=re.escape("seeds [0, 1, 1]; classify.sr_seeds asks for 3 with distinct")):
+        twins.study(params)
+
+
+@pytest.mark.parametrize("margin, needle", [(0.0, "must be >= 1e-06"), (0.02, "must be <= 0.01")])
+def test_the_margin_is_at_most_one_point(margin, needle):
+    params = _params()
+    params["classify"]["decision"]["margin"] = margin
+    with pytest.raises(SrtwinsError, match=re.escape(f"'classify.decision.margin' = {margin} {needle}")):
+        twins.decision(params)
+
+
+def test_a_gan_seed_is_its_generators():
+    from srtwins.config import run_seed
+
+    params = _params()
+    params["sr"]["runs"]["rrdb_x4"]["seed"] = 7
+    assert run_seed(params, "esrgan_x4") == 7
+    params["sr"]["gan_runs"]["esrgan_x4"]["seed"] = 3
+    with pytest.raises(SrtwinsError, match="'sr.gan_runs.esrgan_x4.seed' must be its generator's seed"):
+        run_seed(params, "esrgan_x4")
 
 
 def test_arm_input_with_the_wrong_number_of_images(tmp_path, monkeypatch):
@@ -142,21 +99,32 @@ def test_arm_input_with_the_wrong_number_of_images(tmp_path, monkeypatch):
     from srtwins.twins import arm_inputs
 
     monkeypatch.chdir(tmp_path)
-    for folder in (paths.raw(paths.CIFAR), paths.sr("espcn_x2", paths.CIFAR)):
+    for folder in (paths.raw(paths.CIFAR), paths.sr("espcn_x4", paths.CIFAR)):
         folder.mkdir(parents=True)
-    for split, n in (("train", 6), ("test", 4)):
-        np.save(paths.labels(split), np.zeros(n, np.uint8))
-        np.save(paths.array(paths.sr("espcn_x2", paths.CIFAR), split), np.zeros((n - 1, 32, 32, 3), np.uint8))
-    with pytest.raises(SrtwinsError, match="arm sr-espcn: 8 images for 10 labels"):
-        arm_inputs.images(arms.Arm("sr-espcn", "sr", "espcn_x2", "espcn"), 2)
+    np.save(paths.labels("test"), np.zeros(4, np.uint8))
+    np.save(paths.array(paths.sr("espcn_x4", paths.CIFAR), "test"), np.zeros((3, 32, 32, 3), np.uint8))
+    arm = arms.Arm("sr-espcn", "sr", ("espcn_x4",), "espcn")
+    with pytest.raises(SrtwinsError, match="arm sr-espcn \\(espcn_x4, test\\): 3 images for 4 labels"):
+        arm_inputs.images(arm, "espcn_x4", 4, "test")
 
 
-def test_classifiers_have_one_size_for_every_input_size():
-    sizes = {classifiers.build("small_cnn", (n, n, 3)).count_params() for n in (16, 32, 64, 128)}
-    assert sizes == {77_098}
-    assert classifiers.build("small_cnn", (8, 8, 3), grid=2).count_params() == 27_946
-    with pytest.raises(SrtwinsError, match="^grid = 4 does not divide the 2x2"):
-        classifiers.build("small_cnn", (8, 8, 3))
+def test_the_lr_arm_is_its_pixels_replicated(tmp_path, monkeypatch):
+    from srtwins import paths
+    from srtwins.twins import arm_inputs
+
+    monkeypatch.chdir(tmp_path)
+    lr = np.random.default_rng(0).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+    paths.lr(4, paths.CIFAR).mkdir(parents=True)
+    paths.raw(paths.CIFAR).mkdir(parents=True)
+    np.save(paths.array(paths.lr(4, paths.CIFAR), "train"), lr)
+    np.save(paths.labels("train"), np.zeros(2, np.uint8))
+    x = arm_inputs.images(arms.Arm("lr", "lr", ("lr",)), "lr", 4, "train")
+    assert x.shape == (2, 32, 32, 3) and np.array_equal(x[:, ::4, ::4], lr) and np.array_equal(x[:, 3::4, 3::4], lr)
+
+
+def test_classifiers_have_one_size_for_every_arm():
+    assert classifiers.build("small_cnn", (32, 32, 3)).count_params() == 77_098
+    assert classifiers.build("bn_cnn", (32, 32, 3), width=16).output_shape == (None, 10)
     assert classifiers.build("resnet", (32, 32, 3)).output_shape == (None, 10)
     with pytest.raises(SrtwinsError, match="^model = 'vgg' is not allowed"):
         classifiers.build("vgg", (32, 32, 3))
@@ -230,25 +198,25 @@ def test_sr_param_errors_name_where_the_value_was_set():
     params = _params()
     params["sr"]["nets"]["srcnn"]["train"]["epochs"] = 0  # a per-net override
     with pytest.raises(SrtwinsError, match=r"'sr\.nets\.srcnn\.train\.epochs' = 0 must be >= 1"):
-        sr.run(params, "srcnn_x2")
+        sr.run(params, "srcnn_x4")
     params = _params()
     params["sr"]["train"]["data"] = ["t91", "imagenet"]
     with pytest.raises(SrtwinsError, match=r"'sr\.train\.data\[1\]' = 'imagenet' is not allowed"):
-        sr.run(params, "srcnn_x2")
+        sr.run(params, "srcnn_x4")
 
 
 @pytest.mark.parametrize("change, needle", [
-    ({"generator": "srresnet_x3"}, "'sr.gan_runs.srgan_x2.generator' = 'srresnet_x3' is not in sr.runs"),
-    ({"generator": "srcnn_x2"}, "'srcnn_x2' does not train srresnet"),
-    ({"scale": 3}, "'srresnet_x2' is not at x3"),
+    ({"generator": "srresnet_x3"}, "'sr.gan_runs.srgan_x4.generator' = 'srresnet_x3' is not in sr.runs"),
+    ({"generator": "srcnn_x4"}, "'srcnn_x4' does not train srresnet"),
+    ({"scale": 3}, "'srresnet_x4' is not at x3"),
 ])
 def test_a_gan_run_needs_its_generator_run_at_its_scale(change, needle):
     from srtwins.config import sr
 
     params = _params()
-    params["sr"]["gan_runs"]["srgan_x2"].update(change)
+    params["sr"]["gan_runs"]["srgan_x4"].update(change)
     with pytest.raises(SrtwinsError, match=re.escape(needle)):
-        sr.run(params, "srgan_x2")
+        sr.run(params, "srgan_x4")
 
 
 @pytest.mark.parametrize("weight, needle", [(-0.1, "must be >= 0"), (float("nan"), "must be a finite number"),
@@ -259,7 +227,7 @@ def test_gan_loss_weights_are_finite_and_non_negative(weight, needle):
     params = _params()
     params["sr"]["nets"]["srgan"]["gan"]["weights"]["adversarial"] = weight
     with pytest.raises(SrtwinsError, match=re.escape(needle)):
-        sr.run(params, "srgan_x2")
+        sr.run(params, "srgan_x4")
 
 
 def test_gan_nets_live_in_gan_runs_and_pixel_nets_in_runs():
@@ -267,7 +235,7 @@ def test_gan_nets_live_in_gan_runs_and_pixel_nets_in_runs():
 
     params = _params()
     params["sr"]["runs"]["srgan_x2"] = {"net": "srgan", "scale": 2}
-    del params["sr"]["gan_runs"]["srgan_x2"]
+    del params["sr"]["gan_runs"]["srgan_x4"]
     with pytest.raises(SrtwinsError, match="'sr.runs.srgan_x2.net' = 'srgan' belongs in sr.gan_runs"):
-        sr.run(params, "srgan_x2")
+        sr.run(params, "srgan_x4")
     assert sr.run(_params(), "srgan_x2").arch == sr.run(_params(), "srresnet_x2").arch
