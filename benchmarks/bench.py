@@ -78,22 +78,23 @@ def bench_classifiers(sizes, n, epochs, out=None):
 
     import yaml
 
-    from srtwins.twins import crossval
+    from srtwins.config import twins
+    from srtwins.twins import training
 
-    rec = crossval.recipe(yaml.safe_load(open("params.yaml")))
+    rec = twins.recipe(yaml.safe_load(open("params.yaml")))
     rng = np.random.default_rng(0)
-    print(f"{'input':>7} {'params':>8} {'train images/s':>15} {'s per 30 epochs of 3,661 images':>32}")
+    print(f"{'input':>7} {'params':>8} {'train images/s':>15} {'s per 4 epochs of 6,000 images':>32}")
     rates = {}
     for size in sizes:
         x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
         y = rng.integers(0, 10, n)
-        crossval.fit(x[:128], y[:128], replace(rec, epochs=1), 0)  # trace and warm up
+        training.fit(x[:128], y[:128], replace(rec, epochs=1), 0)  # trace and warm up
         t = time.perf_counter()
-        model, _, _ = crossval.fit(x, y, replace(rec, epochs=epochs), 0)
-        rate = n * (1 - rec.val_fraction) * epochs / (time.perf_counter() - t)
-        print(f"{size:>5}px {model.count_params():>8,} {rate:>15.1f} {3661 * 30 / rate:>32.1f}", flush=True)
+        model, _, _ = training.fit(x, y, replace(rec, epochs=epochs), 0)
+        rate = n * epochs / (time.perf_counter() - t)
+        print(f"{size:>5}px {model.count_params():>8,} {rate:>15.1f} {6000 * 4 / rate:>32.1f}", flush=True)
         rates[str(size)] = round(rate, 1)
-    record(out, "classifiers", {"model": rec.model, "grid": rec.grid, "batch_size": rec.batch_size,
+    record(out, "classifiers", {"model": rec.model, "width": rec.width, "batch_size": rec.batch_size,
                                 "mixed_precision": rec.mixed_precision, "train_images_per_s": rates})
 
 

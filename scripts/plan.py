@@ -26,7 +26,7 @@ from srtwins.io import read_json, read_tsv  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_RATES, SR_NETS = ROOT / "benchmarks" / "throughput-cpu.json", ROOT / paths.METRICS / "sr_nets.json"
-SIDE, POOL = 32, 60_000  # CIFAR-10's images: their side, and how many there are
+SIDE, POOL, EXACT = 32, 60_000, 1_017  # CIFAR-10's side, its images, and the exact subset the mirror holds
 Plan = namedtuple("Plan", "params rates machine rows")  # rows: (stage, cached bytes, git outputs, seconds, note)
 
 
@@ -91,11 +91,11 @@ def _data(sp, params, rates, name):
     """data/raw (CIFAR-10, the SR sets, DIV2K's archives when fetched) or data/lr (both at each scale)."""
     if name == "lr":
         scales = sp["degrade"]["scales"]
-        arrays = sum(npy_bytes((k, SIDE // s, SIDE // s, 3)) for k in cifar(params) for s in scales)
+        arrays = sum(npy_bytes((k, SIDE // s, SIDE // s, 3)) for k in (*cifar(params), EXACT) for s in scales)
         return arrays + sum(image_bytes(paths.IMAGE_SETS, s) for s in scales), None, ""
     rows = read_tsv(MANIFESTS / "div2k.tsv")
     div2k = sum(int(r["bytes"]) for r in rows if r["scale"] == "-" or int(r["scale"]) in sp["degrade.scales"])
-    cifar_bytes = sum(npy_bytes((k, SIDE, SIDE, 3)) + npy_bytes((k,)) for k in cifar(params))
+    cifar_bytes = sum(npy_bytes((k, SIDE, SIDE, 3)) + npy_bytes((k,)) for k in (*cifar(params), EXACT))
     return cifar_bytes + image_bytes(paths.IMAGE_SETS) + sp["fetch"]["div2k"] * div2k, None, ""
 
 
@@ -115,14 +115,17 @@ def _train(sp, params, rates, run):
 
 
 def _superres(sp, params, rates, run):
-    """An SR run's outputs: CIFAR-10 (and its native images with hr_sr) and the test sets, with the time."""
+    """An SR run's outputs: the exact CIFAR-10 subset, the study's images for an arm's run (and its native images
+    with hr_sr) and the test sets, with the time."""
     entry = sp.get(f"sr.runs.{run}") or sp[f"sr.gan_runs.{run}"]
-    s, hr = entry["scale"], entry["net"] in sp["classify.hr_sr"]
+    study = run in sp["classify.sr_runs"]
+    s, hr = entry["scale"], study and entry["net"] in sp["classify.hr_sr"]
+    counts = [EXACT, *(cifar(params) if study else [])]
     size = sum(npy_bytes((k, SIDE // s * s, SIDE // s * s, 3)) + hr * npy_bytes((k, SIDE * s, SIDE * s, 3))
-               for k in cifar(params)) + image_bytes(paths.TEST_SETS, s, crop=True)
+               for k in counts) + image_bytes(paths.TEST_SETS, s, crop=True)
     nets = rates.get("nets", {})
     rate = nets.get("infer_images_per_s", {}).get(sr_params(params, run)[1])
-    lr_pixels = image_bytes(paths.TEST_SETS, s) / 3 + sum(cifar(params)) * ((SIDE // s) ** 2 + hr * SIDE**2)
+    lr_pixels = image_bytes(paths.TEST_SETS, s) / 3 + sum(counts) * ((SIDE // s) ** 2 + hr * SIDE**2)
     if not rate:
         return size, None, "no inference rate"
     return size, lr_pixels / (rate * nets["infer_lr_side"] ** 2), f"x{nets['scale']} rate" if s != nets["scale"] else ""

@@ -5,12 +5,15 @@ by side in the README (run `dvc repro` after either command). From the repo root
 
     python scripts/verdict_stability.py record --label "machine B"    # this checkout's results, this CPU
     python scripts/verdict_stability.py record --label "machine A" --rev 440f157 --cpu "..."   # a commit's
-    python scripts/verdict_stability.py perturb    # rerun the twin study here with oneDNN flipped
+    python scripts/verdict_stability.py perturb    # rerun the twin study here with oneDNN's ISA capped
 
 `record` adds the metrics/classify.json and metrics/sr.json of the working tree (or of a git revision,
 e.g. a run committed from another machine). `perturb` reruns every train_classifier stage and evaluate_classify in a
-scratch copy, on this checkout's SR outputs, with TF_ENABLE_ONEDNN_OPTS flipped (other floating-point
-kernels, as another CPU brings), and adds that run. Both print whether the recorded verdict tables agree.
+scratch copy, on this checkout's SR outputs, with oneDNN on and its instruction set capped one step below
+this CPU's best (ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with AVX-512, AVX on one whose best is AVX2: other
+floating-point kernels, as another CPU brings), and adds that run. Both print whether the recorded verdict
+tables agree; `perturb` also prints stability.calibration of the perturbed run against the recorded run it
+perturbs (does it agree within the stated errors, at the design's alpha).
 """
 import argparse
 import json
@@ -33,9 +36,27 @@ from srtwins.report import stability  # noqa: E402
 RECORD = ROOT / "metrics/stability.json"
 
 
+def cpu_flags(cpuinfo=Path("/proc/cpuinfo")):
+    """This CPU's feature flags (empty where /proc/cpuinfo is not there)."""
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    return set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
+
+
+def isa_cap(flags):
+    """The oneDNN ISA one step below this CPU's best: a cap at or above the best would change no kernel."""
+    if any(f.startswith(("avx512", "amx")) for f in flags):
+        return "AVX2"
+    if "avx2" in flags:
+        return "AVX"  # no FMA: other rounding
+    raise SrtwinsError("perturb: this CPU has neither AVX-512 nor AVX2 (or /proc/cpuinfo has no flags); capping "
+                       "oneDNN's instruction set would change no kernel")
+
+
 def perturbed_env():
-    flip = "0" if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" else "1"
-    return {**os.environ, "TF_ENABLE_ONEDNN_OPTS": flip, "PYTHONPATH": str(ROOT)}, f"TF_ENABLE_ONEDNN_OPTS={flip}"
+    """The stages' environment with oneDNN on (TF_ENABLE_ONEDNN_OPTS=1, so the cap applies) and its ISA capped."""
+    isa = isa_cap(cpu_flags())
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "1", "ONEDNN_MAX_CPU_ISA": isa, "PYTHONPATH": str(ROOT)}
+    return env, f"ONEDNN_MAX_CPU_ISA={isa}"
 
 
 def rerun(work, env):
@@ -101,7 +122,7 @@ def parse():
     rec.add_argument("--rev", help="a git revision whose committed metrics (and params.yaml) to add")
     rec.add_argument("--cpu", help="the CPU the run used (default: this machine's; required with --rev)")
     rec.add_argument("--note", default="dvc repro from nothing", help="how the run was made")
-    per = sub.add_parser("perturb", help="rerun the twin study here with oneDNN flipped and add it")
+    per = sub.add_parser("perturb", help="rerun the twin study here with oneDNN's ISA capped and add it")
     per.add_argument("--label", help="default: the label of the recorded run it perturbs, and the flag")
     args = parser.parse_args()
     if args.command == "record" and args.rev and not args.cpu:
@@ -109,9 +130,20 @@ def parse():
     return args
 
 
+def printout(record, run=None, reference=None, alpha=None):
+    """What the script prints: the recorded runs, whether their verdict tables agree, and (for a perturbed
+    ``run``) its calibration against the ``reference`` run at ``alpha``."""
+    out = {"runs": [r["label"] for r in record["runs"]], **stability.compare(record["runs"])}
+    if reference is not None:
+        out["calibration"] = {"against": reference["label"], "alpha": alpha,
+                              **stability.calibration(reference, run, alpha)}
+    return out
+
+
 def main():
     args = parse()
     record = stability.validate(read_json(RECORD), RECORD) if RECORD.is_file() else {"runs": []}
+    reference = alpha = None
     if args.command == "record":
         if args.rev is None:
             up_to_date()
@@ -123,13 +155,16 @@ def main():
         base = stability.current(record, cls)
         if base is None and not args.label:
             raise SrtwinsError("perturb: this checkout's results are not recorded; `record` them first or give --label")
-        base = base["label"] if base else "this checkout"
+        params_text = at(None, "params.yaml")
+        reference = base or stability.summary(cls, sr, params_text, "this checkout", stability.cpu_name(), "")
         perturbed, flag = perturbed_run()
-        run = stability.summary(perturbed, sr, at(None, "params.yaml"), args.label or f"{base}, {flag}",
-                                stability.cpu_name(), f"{flag}: the twin study rerun on the SR outputs of {base}")
+        name = reference["label"]
+        run = stability.summary(perturbed, sr, params_text, args.label or f"{name}, {flag}",
+                                stability.cpu_name(), f"{flag}: the twin study rerun on the SR outputs of {name}")
+        alpha = cls["design"]["alpha"]
     record = stability.add(record, run)
     write_json(RECORD, record)
-    print(json.dumps({"runs": [r["label"] for r in record["runs"]], **stability.compare(record["runs"])}, indent=2))
+    print(json.dumps(printout(record, run, reference, alpha), indent=2))
 
 
 if __name__ == "__main__":

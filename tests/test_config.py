@@ -28,8 +28,10 @@ def test_full_profile_resolves():
     assert {r.scale for r in runs} == {2, 3, 4} and {r.net for r in runs} >= {"srgan", "esrgan", "edsr", "rrdb"}
     study_arms, pairs = twins.study(full)
     assert {"hr-bicubic", "hr-sr-esrgan", "sr-esrgan", "lr", "bicubic", "hr"} <= {a.name for a in study_arms}
-    assert len(pairs) == 2 * len(full["classify"]["sr_runs"]) + 2 * len(full["classify"]["hr_sr"])
-    assert twins.recipe(full).grid == 2  # the x4 LR arm is 8x8: two 2x2 poolings leave a 2x2 map
+    nets = twins.sr_runs(full)  # 9 nets, 3 SR seeds each
+    assert len(nets) == 9 and {len(r) for r in nets.values()} == {3}
+    assert len(pairs) == 2 * len(nets) + len(full["classify"]["hr_sr"])
+    assert twins.recipe(full).model == "resnet" and twins.sr_seeds(full) == [0, 1]
 
 
 def _base():

@@ -36,7 +36,7 @@ import numpy as np
 from srtwins import compute
 from srtwins.sr import nets, patches, train
 from srtwins.config import twins
-from srtwins.twins import crossval
+from srtwins.twins import training
 from srtwins.data.imresize import degrade, imresize
 
 rng = np.random.default_rng(0)
@@ -66,10 +66,10 @@ for switch in switches:
                         "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
                         "compute": stats["compute"]}
     if switch == "mixed":  # the classifier recipe, a few steps on tiny data
-        rec = twins.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="cosine",
-                              augment=True, val_fraction=0.2, jit_compile="auto", mixed_precision=True)
-        images = rng.integers(0, 256, (30, 8, 8, 3), dtype=np.uint8)
-        model, history, _ = crossval.fit(images, np.arange(30) % 10, rec, seed=0)
+        rec = twins.Recipe(model="bn_cnn", width=8, epochs=1, batch_size=8, learning_rate=1e-3, label_smoothing=0.1,
+                           warmup=0.2, augment=True, jit_compile="auto", mixed_precision=True)
+        images = rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8)
+        model, history, _ = training.fit(images, np.arange(30) % 10, rec, seed=0)
         report["classifier"] = {"finite": bool(np.isfinite(history["loss"]).all()),
                                 "loss_scaled": type(model.optimizer).__name__ == "LossScaleOptimizer",
                                 "compute": compute.describe(model, rec.jit_compile)}
@@ -249,11 +249,12 @@ def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training(
 
 def test_classifier_summary_records_the_compute():
     from srtwins.config import twins
-    from srtwins.twins import crossval
+    from srtwins.twins import training
 
-    rec = twins.Recipe(model="small_cnn", grid=2, epochs=1, batch_size=8, learning_rate=1e-3, schedule="constant",
-                          augment=False, val_fraction=0.2, jit_compile="auto", mixed_precision=False)
-    x = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 3), dtype=np.uint8)
-    _, _, summary = crossval.cross_validate(x, np.arange(20) % 10, np.arange(20) % 2, [0], rec)
+    rec = twins.Recipe(model="small_cnn", width=32, epochs=1, batch_size=8, learning_rate=1e-3, label_smoothing=0.0,
+                       warmup=0.0, augment=False, jit_compile="auto", mixed_precision=False)
+    x = np.random.default_rng(0).integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
+    probs, _, summary = training.train_seeds((x, np.arange(20) % 10), (x[:6], np.arange(6) % 10), [0], rec)
+    assert probs.shape == (1, 6, 10) and summary["test_images"] == 6
     assert summary["compute"]["device"] == "cpu" and summary["compute"]["precision"] == "float32"
     assert summary["compute"]["replicas"] == 1 and summary["compute"]["backend"] == keras.backend.backend()

@@ -8,7 +8,7 @@ from srtwins.report import stability
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 DETAILS = "docs/results.md"
 DATASETS = (*paths.TEST_SETS, paths.CIFAR)
-NAMES = {"set5": "Set5", "set14": "Set14", "bsd100": "B100", "cifar10": "CIFAR-10 test"}
+NAMES = {"set5": "Set5", "set14": "Set14", "bsd100": "B100", "cifar10": "CIFAR-10 exact"}
 
 
 def sr_table(sr):
@@ -56,9 +56,11 @@ def answer(cls):
              f"every classifier, none of which saw it; {d['train_images']:,} training images; "
              f"{d['sr_seeds']} SR seeds x {len(d['sr_classifier_seeds'])} classifier seeds per SR arm):",
              f"- the room for an effect: `hr` beats `bicubic` by {pct(gap['delta_accuracy'])} points "
-             f"[{pct(gap['ci95_low'])}, {pct(gap['ci95_high'])}].", ""]
+             f"[{pct(gap['ci95_low'])}, {pct(gap['ci95_high'])}]."]
     for arm, sh in cls["share_recovered"].items():
-        if sh["share"] is not None:
+        if sh["share"] is None:
+            lines.append(f"- `{arm}`: no share of the gap to recover (`hr` and `bicubic` tie).")
+        else:
             lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic, 95% interval "
                          f"[{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
     for base in ("lr", "bicubic", "hr-bicubic"):
@@ -93,7 +95,7 @@ def classify_tables(cls):
     twins = ["| twin pair | accuracy difference | 95% CI | SE (seeds / images) | p superiority (adj.) "
              "| p equivalence (adj.) | verdict |", "|---|---|---|---|---|---|---|"]
     for t in cls["twins"].values():
-        seeds_se = (t["se"] ** 2 - t["var_images"]) ** 0.5
+        seeds_se = max(0.0, t["se"] ** 2 - t["var_images"]) ** 0.5  # rounding can take it below 0
         twins.append(f"| {t['arm']} vs {t['baseline']} | {t['delta_accuracy']:+.4f} | [{t['ci95_low']:+.4f}, "
                      f"{t['ci95_high']:+.4f}] | {t['se']:.4f} ({seeds_se:.4f} / {t['var_images'] ** 0.5:.4f}) | "
                      f"{t['p_superiority_adjusted']:.3g} | {t['p_equivalence_adjusted']:.3g} | {t['verdict']} |")
@@ -143,10 +145,13 @@ def _sr_spread(c):
 
 
 def _stability_cell(t):
-    """One run's verdict for one pair, with its difference (and adjusted p, when recorded)."""
+    """One run's verdict for one pair, with its difference and the adjusted p of the test behind the verdict
+    (superiority for better or worse, equivalence for equivalent, both for undecided), where recorded."""
     if t is None:
         return "-"
-    p = "" if t.get("p_superiority_adjusted") is None else f", p_adj {t['p_superiority_adjusted']:.2g}"
+    tests = {"p_sup_adj": "p_superiority_adjusted", "p_eq_adj": "p_equivalence_adjusted"}
+    shown = {"better": ["p_sup_adj"], "worse": ["p_sup_adj"], "equivalent": ["p_eq_adj"]}.get(t["verdict"], tests)
+    p = "".join(f", {name} {t[tests[name]]:.2g}" for name in shown if t.get(tests[name]) is not None)
     return f"{t['verdict']} ({100 * t['delta_accuracy']:+.2f} points{p})"
 
 

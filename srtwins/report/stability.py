@@ -74,20 +74,22 @@ def compare(runs):
 
 
 def calibration(first, other, alpha):
-    """Does ``other`` agree with ``first`` within the stated errors? Per pair: the difference moves by less
-    than 1.96 * sqrt(se1^2 + se2^2); no flip between decided verdicts; a move to or from undecided only where
-    an adjusted p lies within a factor 2 of alpha in one of the runs (listed as borderline)."""
+    """Does ``other`` agree with ``first`` within the stated errors? Per pair (of those both runs have): the
+    difference moves by no more than 1.96 * sqrt(se1^2 + se2^2); no flip between decided verdicts; a move to or
+    from undecided only where the adjusted p of the test that decided the other verdict (superiority for better
+    or worse, equivalence for equivalent) lies within a factor 2 of alpha in one of the runs (borderline)."""
     moved, flipped, borderline = [], [], []
     for key in sorted(first["twins"].keys() & other["twins"].keys()):
         a, b = first["twins"][key], other["twins"][key]
-        if abs(a["delta_accuracy"] - b["delta_accuracy"]) >= 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
+        if abs(a["delta_accuracy"] - b["delta_accuracy"]) > 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
             moved.append(key)
         if a["verdict"] == b["verdict"]:
             continue
+        decided = b["verdict"] if a["verdict"] == "undecided" else a["verdict"]
+        p = "p_equivalence_adjusted" if decided == "equivalent" else "p_superiority_adjusted"
         if a["verdict"] in DECIDED and b["verdict"] in DECIDED:
             flipped.append(key)
-        elif any(alpha / 2 <= t[p] <= 2 * alpha for t in (a, b)
-                 for p in ("p_superiority_adjusted", "p_equivalence_adjusted")):
+        elif any(t[p] is not None and alpha / 2 <= t[p] <= 2 * alpha for t in (a, b)):
             borderline.append(key)
         else:
             flipped.append(key)

@@ -89,9 +89,9 @@ def test_stage_bytes_follow_the_shapes(stages):
     full, rates = _params("profiles/full.yaml"), runplan.read_json(runplan.CPU_RATES)
     edsr, srresnet = (runplan._superres(_stage(stages, "profiles/full.yaml", f"super_resolve@{run}")[0], full, rates,
                                         run)[0] for run in ("edsr_x4", "srresnet_x4"))
-    assert edsr - srresnet == 2_457_600_128 + 491_520_128  # hr_x_train, hr_x_test: N x 128 x 128 x 3
+    assert edsr - srresnet == 983_040_128 + 1_966_080_128  # hr_x_train, hr_x_test: N x 128 x 128 x 3
     sp, _ = _stage(stages, "profiles/full.yaml", "fetch")
-    cifar = 50_000 * 3072 + 128 + 50_128 + 10_000 * 3072 + 128 + 10_128
+    cifar = 20_000 * 3072 + 128 + 20_128 + 40_000 * 3072 + 128 + 40_128 + 1_017 * 3072 + 128 + 1_145  # + exact
     sets = runplan.image_bytes(("set5", "set14", "bsd100", "t91"))
     assert sets == 1_702_368 + 9_144_232 + 46_080_000 + 16_066_899  # the manifests' H x W x C
     assert runplan._data(sp, full, rates, "raw")[0] == cifar + sets + 3_530_603_713 + 925_390_592 + 427_847_282 \
@@ -132,24 +132,23 @@ def test_sr_parameter_counts_come_from_sr_nets_json_for_the_same_net_scale_and_a
     params, full = _params("params.yaml"), _params("profiles/full.yaml")
     for run in {**params["sr"]["runs"], **params["sr"]["gan_runs"]}:
         assert runplan.sr_params(params, run)[0] == known[run]["params"]
-    assert runplan.sr_params(params, "esrgan_x2")[1] == "rrdb"  # a GAN run is built, and timed, as its generator
+    assert runplan.sr_params(params, "esrgan_x4")[1] == "rrdb"  # a GAN run is built, and timed, as its generator
     assert [runplan.sr_params(full, run)[0] for run in full["sr"]["runs"]] == [None] * len(full["sr"]["runs"])
 
 
 def test_time_arithmetic_of_sr_training_gan_and_classifiers(stages):
     params, rates = _params("params.yaml"), runplan.read_json(runplan.CPU_RATES)
-    sp, _ = _stage(stages, "params.yaml", "train_sr@espcn_x2")
-    _, seconds, note = runplan._train(sp, params, rates, "espcn_x2")
-    assert seconds == pytest.approx(10 * (60 * 32 + 512 / 3) / 1182.4) and note == "at most (early stopping)"
-    sp, _ = _stage(stages, "params.yaml", "train_gan@srgan_x2")
-    assert runplan._train(sp, params, rates, "srgan_x2")[1:] == (pytest.approx(4 * 10 * 32 / 35.3), "at least")
-    sp, _ = _stage(stages, "params.yaml", "train_classifier@lr")  # arms lr (16 px) and bicubic (32 px)
-    images = 3 * 3 * 20 * 6102 * 2 / 3 * 0.9  # seeds x folds x epochs x a fold's training images
+    sp, _ = _stage(stages, "params.yaml", "train_sr@espcn_x4")
+    _, seconds, note = runplan._train(sp, params, rates, "espcn_x4")
+    assert seconds == pytest.approx(10 * (60 * 32 + 512 / 3) / 1182.4) and note == "x2 rate; at most (early stopping)"
+    sp, _ = _stage(stages, "params.yaml", "train_gan@srgan_x4")
+    assert runplan._train(sp, params, rates, "srgan_x4")[1:] == (pytest.approx(2 * 10 * 32 / 35.3), "x2 rate; at least")
+    sp, _ = _stage(stages, "params.yaml", "train_classifier@lr")  # arms lr and bicubic, both 32 px
+    images = 3 * 4 * 6000  # classifier seeds x epochs x training images
     one_size = {"classifiers": {"train_images_per_s": {"32": 715.0}}}
-    assert runplan._classifier(sp, params, one_size, "lr")[1:] == (pytest.approx(2 * images / 715),
-                                                                   "16 px at the 32 px rate")
+    assert runplan._classifier(sp, params, one_size, "lr")[1:] == (pytest.approx(2 * images / 715), "")
     small = {"classifiers": {"train_images_per_s": {"8": 1000.0}}}  # above the sizes measured: time by pixels
-    assert runplan._classifier(sp, params, small, "lr")[1] == pytest.approx(images * (4 + 16) / 1000)
+    assert runplan._classifier(sp, params, small, "lr")[1] == pytest.approx(2 * images * 16 / 1000)
 
 
 def test_cache_link_decides_what_the_dvc_cache_adds(plans, monkeypatch):

@@ -75,6 +75,7 @@ def test_share_of_the_gap_recovered():
 def test_describe_arm_averages_every_run_and_keeps_the_training_summary():
     y = np.arange(50) % 10
     probs = np.random.default_rng(0).random((3, 2, 50, 10))
+    probs /= probs.sum(-1, keepdims=True)
     summary = {"params": 10, "flops": 1, "input_shape": [32, 32, 3], "train_images": 5, "test_images": 50,
                "train_seconds": 1.5}
     entry = decision.describe_arm(_arm("sr-espcn", "sr", "espcn"), y, (probs, [summary] * 3))

@@ -234,8 +234,17 @@ def test_gan_nets_live_in_gan_runs_and_pixel_nets_in_runs():
     from srtwins.config import sr
 
     params = _params()
-    params["sr"]["runs"]["srgan_x2"] = {"net": "srgan", "scale": 2}
+    params["sr"]["runs"]["srgan_x4"] = {"net": "srgan", "scale": 4}
     del params["sr"]["gan_runs"]["srgan_x4"]
-    with pytest.raises(SrtwinsError, match="'sr.runs.srgan_x2.net' = 'srgan' belongs in sr.gan_runs"):
+    with pytest.raises(SrtwinsError, match="'sr.runs.srgan_x4.net' = 'srgan' belongs in sr.gan_runs"):
         sr.run(params, "srgan_x4")
-    assert sr.run(_params(), "srgan_x2").arch == sr.run(_params(), "srresnet_x2").arch
+    assert sr.run(_params(), "srgan_x4").arch == sr.run(_params(), "srresnet_x4").arch
+
+
+def test_a_seed_replica_sets_only_its_seed():
+    from srtwins.config import sr
+
+    one, replica = sr.run(_params(), "fsrcnn_x4"), sr.run(_params(), "fsrcnn_x4_s1")
+    assert (one.train.seed, replica.train.seed) == (0, 1) and replica.keys["seed"] == "sr.runs.fsrcnn_x4_s1.seed"
+    assert {k: v for k, v in vars(one.train).items() if k != "seed"} == {
+        k: v for k, v in vars(replica.train).items() if k != "seed"}
