@@ -120,12 +120,13 @@ def _superres(sp, params, rates, run):
     entry = sp.get(f"sr.runs.{run}") or sp[f"sr.gan_runs.{run}"]
     study = run in sp["classify.sr_runs"]
     s, hr = entry["scale"], study and entry["net"] in sp["classify.hr_sr"]
-    counts = [EXACT, *(cifar(params) if study else [])]
-    size = sum(npy_bytes((k, SIDE // s * s, SIDE // s * s, 3)) + hr * npy_bytes((k, SIDE * s, SIDE * s, 3))
-               for k in counts) + image_bytes(paths.TEST_SETS, s, crop=True)
+    ours = list(cifar(params)) if study else []  # the study's (train, test); hr_sr only super-resolves these
+    counts = [EXACT, *ours]
+    size = sum(npy_bytes((k, SIDE // s * s, SIDE // s * s, 3)) for k in counts) + hr * sum(
+        npy_bytes((k, SIDE * s, SIDE * s, 3)) for k in ours) + image_bytes(paths.TEST_SETS, s, crop=True)
     nets = rates.get("nets", {})
     rate = nets.get("infer_images_per_s", {}).get(sr_params(params, run)[1])
-    lr_pixels = image_bytes(paths.TEST_SETS, s) / 3 + sum(counts) * ((SIDE // s) ** 2 + hr * SIDE**2)
+    lr_pixels = image_bytes(paths.TEST_SETS, s) / 3 + sum(counts) * (SIDE // s) ** 2 + hr * sum(ours) * SIDE**2
     if not rate:
         return size, None, "no inference rate"
     return size, lr_pixels / (rate * nets["infer_lr_side"] ** 2), f"x{nets['scale']} rate" if s != nets["scale"] else ""

@@ -51,9 +51,9 @@ def test_an_sr_value_is_named_where_it_was_set():
     """lr_patch set in sr.nets.<net>.train is named there; the shared one in sr.train."""
     params = _base()
     params["sr"]["nets"]["fsrcnn"]["train"]["lr_patch"] = 12
-    run = sr.run(params, "fsrcnn_x2")
+    run = sr.run(params, "fsrcnn_x4")
     assert run.train.lr_patch == 12 and run.keys["lr_patch"] == "sr.nets.fsrcnn.train.lr_patch"
-    assert sr.run(params, "srcnn_x2").keys["lr_patch"] == "sr.train.lr_patch"
+    assert sr.run(params, "espcn_x4").keys["lr_patch"] == "sr.train.lr_patch"
     pairs = [(np.zeros((10, 10, 3), np.uint8), np.zeros((20, 20, 3), np.uint8))]
     with pytest.raises(SrtwinsError, match=r"^params: 'sr.nets.fsrcnn.train.lr_patch' = 12 is larger than training"):
         with config.naming(run.keys):
@@ -62,10 +62,10 @@ def test_an_sr_value_is_named_where_it_was_set():
 
 def test_resolved_values_are_frozen_and_gan_runs_carry_their_recipe():
     params = _base()
-    run, gan_run = sr.run(params, "srcnn_x2"), sr.run(params, "esrgan_x2")
+    run, gan_run = sr.run(params, "srcnn_x4"), sr.run(params, "esrgan_x4")
     with pytest.raises(AttributeError):
         run.train.epochs = 1
-    assert run.gan is None and gan_run.generator == "rrdb_x2" and gan_run.arch == sr.run(params, "rrdb_x2").arch
+    assert run.gan is None and gan_run.generator == "rrdb_x4" and gan_run.arch == sr.run(params, "rrdb_x4").arch
     assert (gan_run.gan.recipe.relativistic, gan_run.gan.recipe.feature_distance) == (True, "l1")
     assert twins.KEYS["epochs"] == "epochs" and twins.recipe(params).epochs == params["epochs"]
 
@@ -77,7 +77,7 @@ def test_a_bool_is_no_number_but_passes_where_a_bool_is_allowed():
 
 
 def test_an_sr_run_trained_by_the_wrong_stage_is_refused():
-    with pytest.raises(SrtwinsError, match="srgan_x2 is a GAN run; train_gan trains it"):
-        sr.training(_base(), "srgan_x2", adversarial=False)
-    with pytest.raises(SrtwinsError, match=r"srcnn_x2 is not a GAN run \(sr.gan_runs\); train_sr trains it"):
-        sr.training(_base(), "srcnn_x2", adversarial=True)
+    with pytest.raises(SrtwinsError, match="srgan_x4 is a GAN run; train_gan trains it"):
+        sr.training(_base(), "srgan_x4", adversarial=False)
+    with pytest.raises(SrtwinsError, match=r"srcnn_x4 is not a GAN run \(sr.gan_runs\); train_sr trains it"):
+        sr.training(_base(), "srcnn_x4", adversarial=True)

@@ -219,18 +219,18 @@ def test_sr_and_classifier_checks_name_the_key_where_the_switch_is_set():
 
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["sr"]["nets"]["espcn"]["train"]["mixed_precision"] = True
-    sr.training(params, "srcnn_x2", adversarial=False)  # srcnn keeps the CPU default
+    sr.training(params, "srcnn_x4", adversarial=False)  # srcnn keeps the CPU default
     with pytest.raises(SrtwinsError, match=r"^params: 'sr.nets.espcn.train.mixed_precision' is true"):
-        sr.training(params, "espcn_x2", adversarial=False)
+        sr.training(params, "espcn_x4", adversarial=False)
     params["sr"]["train"]["jit_compile"] = True
     with pytest.raises(SrtwinsError, match=r"^params: 'sr.train.jit_compile' is true"):
-        sr.training(params, "srcnn_x2", adversarial=False)
+        sr.training(params, "srcnn_x4", adversarial=False)
     params["classify"]["recipe"]["mixed_precision"] = True
     with pytest.raises(SrtwinsError, match=r"^params: 'classify.recipe.mixed_precision' is true"):
-        devices.check(params, twins.training(params)[3])
+        devices.check(params, twins.training(params, "lr")[2])
     params["allow_cpu"] = True
-    devices.check(params, twins.training(params)[3])
-    sr.training(params, "espcn_x2", adversarial=False)
+    devices.check(params, twins.training(params, "lr")[2])
+    sr.training(params, "espcn_x4", adversarial=False)
 
 
 def test_batches_jax_cannot_split_over_the_replicas_are_refused_before_training():

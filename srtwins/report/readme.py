@@ -132,7 +132,23 @@ def stability_section(record, cls):
             + "\n".join(rows) +
             f"\n\nVerdict table {same}. Between runs, {_sr_spread(c)}, an arm's accuracy by up to "
             f"{100 * c['max_accuracy_spread']:.2f} points, a pair's difference by up to "
-            f"{100 * c['max_delta_spread']:.2f} points.")
+            f"{100 * c['max_delta_spread']:.2f} points.\n\n" + _calibration_text(this, others, cls["design"]["alpha"]))
+
+
+def _calibration_text(this, others, alpha):
+    """Each other run against this one by stability.calibration, in words: does it hold, and which pairs
+    moved beyond their errors, flipped, or moved to or from undecided at a borderline p."""
+    lines = []
+    for run in others:
+        c = stability.calibration(this, run, alpha)
+        parts = [f"{name}: {', '.join(k.replace('_vs_', ' vs ') for k in c[key])}"
+                 for key, name in (("moved_beyond_error", "moved beyond 1.96 x their joint SE"),
+                                   ("flipped", "flipped verdict"), ("borderline", "to or from undecided at a "
+                                                                   "borderline p (within 2x alpha)")) if c[key]]
+        verdict = "holds" if c["holds"] else "**fails**"
+        lines.append(f"- Calibration of {run['label']} against {this['label']}: {verdict}"
+                     + (f" ({'; '.join(parts)})." if parts else " (every pair within its errors, no verdict moved)."))
+    return "\n".join(lines)
 
 
 def _sr_spread(c):

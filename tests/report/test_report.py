@@ -112,9 +112,12 @@ def test_recorded_runs_side_by_side_and_when_none_is_these_results():
     assert "**different**: sr-espcn vs bicubic changed verdict" in text
     assert "SR PSNR (Y) differs by up to 0.110 dB (set5 x2 fsrcnn)" in text
     assert "accuracy by up to 0.40 points" in text and "difference by up to 0.30 points" in text
+    # undecided (p_sup_adj 0.2) to better (0.01): neither p within 2x alpha of 0.05, so the calibration fails
+    assert "- Calibration of machine A against machine B: **fails** (flipped verdict: sr-espcn vs bicubic)." in text
     same = stability.add(record, _rec(CLS, SR_A, "machine A"))
     text = readme.stability_section(same, CLS)
     assert "Verdict table identical in every run. Between runs, SR PSNR (Y) differs" in text
+    assert "- Calibration of machine A against machine B: holds (every pair within its errors" in text
     alone = stability.add({}, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B", "x"))
     assert "Only this run is recorded" in readme.stability_section(alone, CLS)
     page = readme.render_details({}, [], CLS, same)
