@@ -144,7 +144,7 @@ def test_time_arithmetic_of_sr_training_gan_and_classifiers(stages):
     sp, _ = _stage(stages, "params.yaml", "train_gan@srgan_x4")
     assert runplan._train(sp, params, rates, "srgan_x4")[1:] == (pytest.approx(2 * 10 * 32 / 35.3), "x2 rate; at least")
     sp, _ = _stage(stages, "params.yaml", "train_classifier@lr")  # arms lr and bicubic, both 32 px
-    images = 3 * 4 * 6000  # classifier seeds x epochs x training images
+    images = 3 * 8 * 10000  # classifier seeds x epochs x training images
     one_size = {"classifiers": {"train_images_per_s": {"32": 715.0}}}
     assert runplan._classifier(sp, params, one_size, "lr")[1:] == (pytest.approx(2 * images / 715), "")
     small = {"classifiers": {"train_images_per_s": {"8": 1000.0}}}  # above the sizes measured: time by pixels

@@ -38,9 +38,9 @@ def test_rank_correlation_needs_three_nets():
 # ---- arms and their bad input
 def test_arms_and_twins_of_the_study():
     study_arms, pairs = twins.study(_params())
-    assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn", "sr-compact"]
+    assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn", "sr-espcn"]
     assert [(t.arm.name, t.baseline.name) for t in pairs] == [
-        ("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic"), ("sr-compact", "lr"), ("sr-compact", "bicubic")]
+        ("sr-fsrcnn", "lr"), ("sr-fsrcnn", "bicubic"), ("sr-espcn", "lr"), ("sr-espcn", "bicubic")]
     assert pairs[0].key == "sr-fsrcnn_vs_lr"
     assert study_arms[3].sources == ("fsrcnn_x4", "fsrcnn_x4_s1", "fsrcnn_x4_s2")
 
@@ -49,7 +49,7 @@ def test_hr_sr_arms_come_with_their_bicubic_control():
     study_arms, pairs = twins.study(_params(hr_sr=["fsrcnn"]))
     assert {"hr-bicubic", "hr-sr-fsrcnn"} <= {a.name for a in study_arms}
     assert ("hr-sr-fsrcnn", "hr-bicubic") in [(t.arm.name, t.baseline.name) for t in pairs]
-    assert "hr-sr-compact" not in {a.name for a in study_arms}  # only the nets hr_sr names
+    assert "hr-sr-espcn" not in {a.name for a in study_arms}  # only the nets hr_sr names
     with pytest.raises(SrtwinsError, match="'classify.hr_sr\\[0\\]' = 'srcnn' is not a net of classify.sr_runs"):
         twins.study(_params(hr_sr=["srcnn"]))
 
