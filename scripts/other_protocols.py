@@ -49,6 +49,8 @@ def hr_on_every_arm(params):
     scores = {}
     for source in ["lr", "hr", *(r for runs in twins.sr_runs(params).values() for r in runs)]:
         for arm in twins.source_arms(params, source):
+            if arm.kind.startswith("hr-"):  # native images upscaled: not the hr models' input size
+                continue
             x = arm_inputs.images(arm, source, scale, "test")
             scores.setdefault(arm.name, []).extend(float(correct(m, x, y).mean()) for m in hr_models)
     return {arm: {"accuracy": float(np.mean(v)), "runs": len(v)} for arm, v in scores.items()}

@@ -39,7 +39,7 @@ def nets_table(nets, speed):
             "its generator's" if n.get("generator") else "paper defaults")
         start = f"fine-tunes {n['generator']}: " if n.get("generator") else ""
         rows.append(f"| {run} | {n['params']:,} | {arch} | {n['gflops_per_output_mpx']:.2f} | "
-                    f"{s.get('inference_images_per_s', '-')} | {start}{phase.get('epochs_run', '-')} x "
+                    f"{s.get('inference_images_per_s') or '-'} | {start}{phase.get('epochs_run', '-')} x "
                     f"{n.get('steps_per_epoch', '-')} steps, {s.get('train_seconds', '-')} s | "
                     f"{n['perceptual_features']} |")
     return "\n".join(rows)
@@ -61,8 +61,8 @@ def answer(cls):
         if sh["share"] is None:
             lines.append(f"- `{arm}`: no share of the gap to recover (`hr` and `bicubic` tie).")
         else:
-            lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic, 95% interval "
-                         f"[{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
+            lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic (on the classifier "
+                         f"seeds it shares), 95% interval [{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
     for base in ("lr", "bicubic", "hr-bicubic"):
         rows = [t for t in twins if t["baseline"] == base]
         if rows:
@@ -79,7 +79,8 @@ RULE = ("Decision rule, fixed before the table: for each twin pair, the mean acc
         "and test image, runs paired by classifier seed. Its standard error adds the spread between SR seeds and "
         "classifier seeds (a crossed random-effects ANOVA on the runs' means) and the test images' sampling; "
         "intervals and tests use t quantiles on Satterthwaite's degrees of freedom. Superiority (two-sided, "
-        "difference 0) and equivalence (two one-sided tests, margin ±{margin:.1%}) p-values are each "
+        "difference 0) and equivalence (two one-sided tests, margin ±{margin:.1%}: the 1 - 2 alpha interval inside it, "
+        "where the 95% CI shown may not be) p-values are each "
         "Holm-adjusted across all {m} pairs. Verdict: better or worse when the adjusted superiority p is below "
         "{alpha} (this wins over equivalence), else equivalent when the adjusted equivalence p is below {alpha}, "
         "else undecided. Twin arms use models of the same size (the parameter column).")

@@ -120,6 +120,6 @@ def describe_nets(runs):
             "perceptual_features": summary.get("perceptual_features", "none (no perceptual term)"),
             "training": {k: {f: v for f, v in p.items() if f != "train_seconds"} for k, p in phases.items()},
         }
-        speed.append({"run": run.name, "inference_images_per_s": measured.get("cifar10_test_images_per_s"),
+        speed.append({"run": run.name, "inference_images_per_s": measured.get("cifar10_exact_test_images_per_s"),
                       "train_seconds": round(sum(p.get("train_seconds", 0) for p in phases.values()), 1)})
     return nets, speed

@@ -50,8 +50,9 @@ def test_the_answer_names_the_gap_each_share_and_the_verdicts():
     assert text.startswith("**The answer at x4** (6,000 CIFAR-10 test images")
     assert "48,000 training images; 2 SR seeds x 2 classifier seeds per SR arm" in text
     assert "`hr` beats `bicubic` by +5.0 points [+4.0, +6.0]" in text
-    assert "`sr-espcn` recovers **20%** of that gap over bicubic, 95% interval [5%, 35%]" in text
-    assert "`sr-fsrcnn` recovers **4%** of that gap over bicubic, 95% interval [-10%, 18%]" in text
+    shares = "of that gap over bicubic (on the classifier seeds it shares), 95% interval"
+    assert f"`sr-espcn` recovers **20%** {shares} [5%, 35%]" in text
+    assert f"`sr-fsrcnn` recovers **4%** {shares} [-10%, 18%]" in text
     assert "- against `lr`: `sr-espcn` better (+4.0 points), `sr-fsrcnn` better (+3.2 points)." in text
     assert "- against `bicubic`: `sr-espcn` undecided (+1.0 points), `sr-fsrcnn` equivalent (+0.2 points)." in text
     lines = text.splitlines()
