@@ -87,6 +87,7 @@ RULE = ("Decision rule, fixed before the table: for each twin pair, the mean acc
 
 
 def classify_tables(cls):
+    """The rule, then the arms table and the twin pairs table of metrics/classify.json."""
     arms = ["| arm | input | parameters | runs | accuracy (mean ± sd over runs) | macro F1 | macro AUC |",
             "|---|---|---|---|---|---|---|"]
     for name, a in cls["arms"].items():
