@@ -7,6 +7,8 @@ its net's SR seeds.
 """
 from dataclasses import dataclass
 
+CONTROLS = ("lr", "hr")  # the sources that are not SR runs
+
 
 @dataclass(frozen=True)
 class Arm:
