@@ -10,7 +10,7 @@ def main():
     metrics = {name: read_json(paths.METRICS / f"{name}.json") for name in ("sr", "sr_nets", "sr_speed", "classify")}
     record = paths.METRICS / "stability.json"  # written by scripts/verdict_stability.py, committed
     record = stability.validate(read_json(record), record) if record.is_file() else None
-    pages = {Path("README.md"): readme.render(metrics["sr"], metrics["classify"]),
+    pages = {Path("README.md"): readme.render(metrics["sr"], metrics["classify"], record),
              Path(readme.DETAILS): readme.render_details(metrics["sr_nets"], metrics["sr_speed"], metrics["classify"],
                                                          record)}
     texts = {page: readme.replace_section(page.read_text(), body, str(page)) for page, body in pages.items()}

@@ -173,11 +173,14 @@ def _stability_cell(t):
     return f"{t['verdict']} ({100 * t['delta_accuracy']:+.2f} points{p})"
 
 
-def render(sr, classify):
-    """The README's results: the answer, the SR quality table and the twin classifiers' tables."""
+def render(sr, classify, stability_record=None):
+    """The README's results: the answer, the SR quality table, the twin classifiers' tables and, when recorded,
+    the runs of the same study side by side."""
     quality = "### Super-resolution quality (Y channel, PSNR dB / SSIM, `metrics/sr.json`)"
-    more = f"The SR nets' sizes, costs and training, and the verdicts' stability across machines: {DETAILS}."
-    return "\n".join([answer(classify), "", quality, "", sr_table(sr), "", classify_tables(classify), "", more])
+    more = f"The SR nets' sizes, costs and training: {DETAILS}."
+    runs = ["", stability_section(stability_record, classify)] if stability_record else []
+    return "\n".join([answer(classify), "", quality, "", sr_table(sr), "", classify_tables(classify), *runs, "",
+                      more])
 
 
 def render_details(sr_nets, sr_speed, classify, stability_record=None):

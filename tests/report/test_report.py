@@ -121,6 +121,7 @@ def test_recorded_runs_side_by_side_and_when_none_is_these_results():
     assert "- Calibration of machine A against machine B: holds (every pair within its errors" in text
     alone = stability.add({}, stability.summary(CLS, SR_B, "epochs: 20\n", "machine B", "cpu B", "x"))
     assert "Only this run is recorded" in readme.stability_section(alone, CLS)
+    assert "| twin pair | machine B | machine A |" in readme.render({}, CLS, same)  # the README shows them too
     page = readme.render_details({}, [], CLS, same)
     assert "## Do the verdicts survive another machine?" in page and "| twin pair | machine B | machine A |" in page
 
