@@ -75,13 +75,15 @@ def compare(runs):
 
 def calibration(first, other, alpha):
     """Does ``other`` agree with ``first`` within the stated errors? Per pair (of those both runs have): the
-    difference moves by no more than 1.96 * sqrt(se1^2 + se2^2); no flip between decided verdicts; a move to or
-    from undecided only where the adjusted p of the test that decided the other verdict (superiority for better
-    or worse, equivalence for equivalent) lies within a factor 2 of alpha in one of the runs (borderline)."""
+    difference moves by less than 1.96 * sqrt(se1^2 + se2^2) (no move at all passes, even at zero error); no flip
+    between decided verdicts; a move to or from undecided only where the adjusted p of the test that decided the
+    other verdict (superiority for better or worse, equivalence for equivalent) lies within a factor 2 of alpha
+    in one of the runs (borderline)."""
     moved, flipped, borderline = [], [], []
     for key in sorted(first["twins"].keys() & other["twins"].keys()):
         a, b = first["twins"][key], other["twins"][key]
-        if abs(a["delta_accuracy"] - b["delta_accuracy"]) > 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
+        move = abs(a["delta_accuracy"] - b["delta_accuracy"])
+        if move and move >= 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
             moved.append(key)
         if a["verdict"] == b["verdict"]:
             continue
