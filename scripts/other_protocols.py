@@ -21,20 +21,15 @@ from srtwins.config import data, twins  # noqa: E402
 from srtwins.data import cifar  # noqa: E402
 from srtwins.data.imresize import imresize  # noqa: E402
 from srtwins.io import load_npy, write_json  # noqa: E402
+from srtwins.sr.infer import load_model  # noqa: E402
+from srtwins.sr.quality import psnr  # noqa: E402
 from srtwins.twins import arm_inputs  # noqa: E402
 from srtwins.twins.training import PREDICT_BATCH  # noqa: E402
 
 
 def models(source, arm, seeds):
-    """The saved classifiers of one arm, one per seed, loaded in safe mode."""
-    import keras
-
-    folder = paths.CLS_MODELS / source / arm
-    found = [folder / f"model-s{s}.keras" for s in seeds]
-    missing = [str(f) for f in found if not f.is_file()]
-    if missing:
-        raise SrtwinsError(f"{missing[0]}: not found (run `dvc repro` first)")
-    return [keras.saving.load_model(f, safe_mode=True) for f in found]
+    """The saved classifiers of one arm, one per seed (safe mode; a missing or broken file is a one-line error)."""
+    return [load_model(paths.CLS_MODELS / source / arm / f"model-s{s}.keras") for s in seeds]
 
 
 def correct(model, x, y):
@@ -105,8 +100,7 @@ def jpeg_shift(params):
 
 
 def _median_psnr(a, b):
-    mse = np.mean((a.astype(np.float64) - b) ** 2, axis=(1, 2, 3))
-    return float(np.median(10 * np.log10(255.0**2 / np.maximum(mse, 1e-12))))
+    return float(np.median([psnr(x, y) for x, y in zip(a, b, strict=True)]))
 
 
 def main():
