@@ -78,12 +78,13 @@ def bench_classifiers(sizes, n, epochs, out=None):
 
     import yaml
 
-    from srtwins.config import twins
+    from srtwins.config import data, twins
     from srtwins.twins import training
 
-    rec = twins.recipe(yaml.safe_load(open("params.yaml")))
+    params = yaml.safe_load(open("params.yaml"))
+    rec, n_train = twins.recipe(params), data.fetch(params).train_size  # the default's classifier budget
     rng = np.random.default_rng(0)
-    print(f"{'input':>7} {'params':>8} {'train images/s':>15} {'s per 8 epochs of 10,000 images':>32}")
+    print(f"{'input':>7} {'params':>8} {'train images/s':>15} {f's per {rec.epochs} epochs of {n_train:,} images':>32}")
     rates = {}
     for size in sizes:
         x = rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8)
@@ -92,7 +93,7 @@ def bench_classifiers(sizes, n, epochs, out=None):
         t = time.perf_counter()
         model, _, _ = training.fit(x, y, replace(rec, epochs=epochs), 0)
         rate = n * epochs / (time.perf_counter() - t)
-        print(f"{size:>5}px {model.count_params():>8,} {rate:>15.1f} {10000 * 8 / rate:>32.1f}", flush=True)
+        print(f"{size:>5}px {model.count_params():>8,} {rate:>15.1f} {n_train * rec.epochs / rate:>32.1f}", flush=True)
         rates[str(size)] = round(rate, 1)
     record(out, "classifiers", {"model": rec.model, "width": rec.width, "batch_size": rec.batch_size,
                                 "mixed_precision": rec.mixed_precision, "train_images_per_s": rates})
