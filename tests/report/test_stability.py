@@ -1,5 +1,4 @@
 """Recording runs of the twin study (scripts/verdict_stability.py) and comparing their verdicts."""
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -7,6 +6,7 @@ import sys
 
 import pytest
 
+from scripts import verdict_stability
 from srtwins import SrtwinsError
 from srtwins.report import stability
 from tests.conftest import ROOT
@@ -80,15 +80,8 @@ def test_calibration_flags_a_move_beyond_the_errors_a_flip_and_a_borderline_chan
     assert stability.calibration(first, missing, 0.05)["holds"]  # only the pairs both runs have
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("verdict_stability", ROOT / "scripts/verdict_stability.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_perturb_caps_the_isa_below_the_cpus_best_and_prints_its_calibration(tmp_path):
-    script = _script()
+    script = verdict_stability
     assert script.isa_cap({"avx2", "avx512f", "avx512bw"}) == "AVX2"
     assert script.isa_cap({"avx", "avx2", "fma"}) == "AVX"
     with pytest.raises(SrtwinsError, match="neither AVX-512 nor AVX2"):

@@ -1,14 +1,8 @@
 """scripts/other_protocols.py: matching the exact test images to their JPEG copies in the study's test split."""
-import importlib.util
-
 import numpy as np
 
+from scripts import other_protocols
 from srtwins.data.cifar import JpegRow
-from tests.conftest import ROOT
-
-spec = importlib.util.spec_from_file_location("other_protocols", ROOT / "scripts/other_protocols.py")
-other_protocols = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(other_protocols)
 
 
 def test_the_kth_exact_image_of_a_class_is_that_class_kth_jpeg_test_image():
