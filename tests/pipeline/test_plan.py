@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import yaml
 
-from scripts import plan as cli
 from scripts import plan as runplan
 from srtwins import SrtwinsError
 from tests.conftest import ROOT
@@ -178,12 +177,12 @@ def test_cache_link_decides_what_the_dvc_cache_adds(plans, monkeypatch):
 def test_check_exits_2_when_the_plan_does_not_fit(monkeypatch, capsys):
     usage = collections.namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 500, 500))
-    cli.main([str(ROOT / "params.yaml")])
+    runplan.main([str(ROOT / "params.yaml")])
     out, err = capsys.readouterr()
     assert "free 500 B" in out.splitlines()[-1]
     assert len(err.strip().splitlines()) == 1 and err.startswith("warning: the plan needs") and "500 B free" in err
     with pytest.raises(SystemExit) as stop:
-        cli.main([str(ROOT / "params.yaml"), "--check"])
+        runplan.main([str(ROOT / "params.yaml"), "--check"])
     assert stop.value.code == 2
 
 
@@ -215,5 +214,5 @@ def test_docs_plan_md_is_what_the_command_writes_now(tmp_path):
     """docs/plan.md's table is generated: `python scripts/plan.py profiles/full.yaml --markdown docs/plan.md`."""
     page = tmp_path / "plan.md"
     shutil.copy(ROOT / "docs/plan.md", page)
-    cli.main([str(ROOT / "profiles/full.yaml"), "--markdown", str(page)])
+    runplan.main([str(ROOT / "profiles/full.yaml"), "--markdown", str(page)])
     assert page.read_text() == (ROOT / "docs/plan.md").read_text(), "rerun the command above"

@@ -81,23 +81,22 @@ def test_calibration_flags_a_move_beyond_the_errors_a_flip_and_a_borderline_chan
 
 
 def test_perturb_caps_the_isa_below_the_cpus_best_and_prints_its_calibration(tmp_path):
-    script = verdict_stability
-    assert script.isa_cap({"avx2", "avx512f", "avx512bw"}) == "AVX2"
-    assert script.isa_cap({"avx", "avx2", "fma"}) == "AVX"
+    assert verdict_stability.isa_cap({"avx2", "avx512f", "avx512bw"}) == "AVX2"
+    assert verdict_stability.isa_cap({"avx", "avx2", "fma"}) == "AVX"
     with pytest.raises(SrtwinsError, match="neither AVX-512 nor AVX2"):
-        script.isa_cap({"sse4_2", "avx"})
+        verdict_stability.isa_cap({"sse4_2", "avx"})
     (tmp_path / "cpuinfo").write_text("processor\t: 0\nflags\t\t: fpu sse4_2 avx avx2\n")
-    assert script.cpu_flags(tmp_path / "cpuinfo") == {"fpu", "sse4_2", "avx", "avx2"}
-    assert script.cpu_flags(tmp_path / "missing") == set()
+    assert verdict_stability.cpu_flags(tmp_path / "cpuinfo") == {"fpu", "sse4_2", "avx", "avx2"}
+    assert verdict_stability.cpu_flags(tmp_path / "missing") == set()
     base = _run(CLS, SR_A, "machine B")
     perturbed = _run(json.loads(json.dumps(CLS)), SR_A, "machine B, ONEDNN_MAX_CPU_ISA=AVX")
     perturbed["twins"]["sr-espcn_vs_lr"]["verdict"] = "worse"
     record = stability.add(stability.add({}, base), perturbed)
-    out = script.printout(record, perturbed, base, CLS["design"]["alpha"])
+    out = verdict_stability.printout(record, perturbed, base, CLS["design"]["alpha"])
     assert out["runs"] == ["machine B", "machine B, ONEDNN_MAX_CPU_ISA=AVX"] and out["flipped"] == ["sr-espcn_vs_lr"]
     assert out["calibration"] == {"against": "machine B", "alpha": 0.05, "moved_beyond_error": [],
                                   "flipped": ["sr-espcn_vs_lr"], "borderline": [], "holds": False}
-    assert "calibration" not in script.printout(record)  # record: no reference
+    assert "calibration" not in verdict_stability.printout(record)  # record: no reference
 
 
 def _script_repo(tmp_path):
