@@ -17,16 +17,17 @@ from srtwins.twins import arm_inputs, decision
 def main():
     params = config.load()
     study_arms, pairs = twins.study(params)
-    seeds, sr_seeds, rule = twins.seeds(params), twins.sr_seeds(params), twins.decision(params)
+    seeds, sr_seeds, rule = twins.seeds(params), twins.sr_classifier_seeds(params), twins.decision(params)
     y = arm_inputs.labels("test")
     cifar_sr = read_json(paths.METRICS / "sr.json")[paths.CIFAR][f"x{twins.scale(params)}"]
-    report, runs = decision.evaluate(study_arms, pairs, y, seeds, sr_seeds, rule, cifar_sr)
+    report, runs, seconds = decision.evaluate(study_arms, pairs, y, seeds, sr_seeds, rule, cifar_sr)
     report["design"] = {"train_images": len(arm_inputs.labels("train")), "test_images": len(y),
                         "source": read_json(paths.raw(paths.CIFAR) / "source.json"), "scale": twins.scale(params),
                         "classifier_seeds": seeds, "sr_classifier_seeds": sr_seeds,
                         "sr_seeds": twins.sr_seed_count(params), "alpha": rule.alpha, "margin": rule.margin,
-                        "pairs": len(pairs)}
+                        "pairing_correlation": rule.pairing_correlation, "pairs": len(pairs)}
     write_json(paths.METRICS / "classify.json", report)
+    write_json(paths.PLOTS / "classify" / "train_seconds.json", seconds)  # a timing: not a metric
     plots.classifier_figures(study_arms, runs, y, report, cifar_sr, paths.PLOTS / "classify")
     for name, t in report["twins"].items():
         print(f"{name:>28}: {t['delta_accuracy']:+.4f} [{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] "

@@ -2,6 +2,7 @@
 import ast
 import hashlib
 import io
+import json
 import re
 import tarfile
 from pathlib import Path
@@ -183,3 +184,23 @@ def stage_code_deps(dvc_yaml=REPO / "dvc.yaml"):
         deps = [next(iter(d)) if isinstance(d, dict) else d for d in body.get("deps", [])]
         result[stage] = module, {d for d in deps if d.endswith(".py")}
     return result
+
+
+def recompute_twins(dst):
+    """Every arm's accuracy and every pair's (unpaired) difference of a finished run, recomputed in NumPy from
+    models/cls/<source>/<arm>/probs.npy and the test labels, checked against its metrics/classify.json."""
+    cls = json.loads((dst / "metrics/classify.json").read_text())
+    y = np.load(dst / "data/raw/cifar10/y_test.npy")
+    correct = {}
+    for name, arm in cls["arms"].items():
+        sources = arm["sr_runs"] or ["hr" if name.startswith("hr") else "lr"]
+        probs = np.stack([np.load(dst / "models/cls" / s / name / "probs.npy") for s in sources])
+        correct[name] = probs.argmax(-1) == y
+        per_run = correct[name].reshape(-1, len(y)).mean(1)
+        assert arm["accuracy_per_run"] == per_run.tolist(), name  # exact: a count over N
+        assert abs(arm["accuracy"] - correct[name].mean()) < 1e-12, name
+    for key, t in cls["twins"].items():
+        unpaired = t if t["analysis"] == "unpaired" else t["sensitivity"]
+        diff = correct[t["arm"]].mean() - correct[t["baseline"]].mean()
+        assert abs(unpaired["delta_accuracy"] - diff) < 1e-12, key  # one image is 1 / N: 1e-5 at most N here
+    return cls

@@ -31,7 +31,7 @@ def test_full_profile_resolves():
     nets = twins.sr_runs(full)  # 9 nets, 3 SR seeds each
     assert len(nets) == 9 and {len(r) for r in nets.values()} == {3}
     assert len(pairs) == 2 * len(nets) + len(full["classify"]["hr_sr"])
-    assert twins.recipe(full).model == "resnet" and twins.sr_seeds(full) == [0, 1]
+    assert twins.recipe(full).model == "resnet" and twins.sr_classifier_seeds(full) == [0, 1, 2]
 
 
 def _base():

@@ -30,6 +30,7 @@ class Decision:
 
     alpha: float
     margin: float  # accuracy difference (a fraction) within which two arms count as equivalent
+    pairing_correlation: float  # runs paired by classifier seed only above this same-seed correlation (95% low)
 
 
 # where each value a library error names was set
@@ -60,7 +61,9 @@ def training(params, source):
 
 def decision(params):
     return Decision(alpha=get(params, "classify.decision.alpha", float, minimum=1e-6, maximum=0.5),
-                    margin=get(params, "classify.decision.margin", float, minimum=1e-6, maximum=0.01))
+                    margin=get(params, "classify.decision.margin", float, minimum=1e-6, maximum=0.01),
+                    pairing_correlation=get(params, "classify.decision.pairing_correlation", float, minimum=0,
+                                            maximum=1))
 
 
 def scale(params):
@@ -68,23 +71,31 @@ def scale(params):
 
 
 def seeds(params):
-    """classify.seeds: the control arms' classifier seeds, distinct integers in NumPy's seed range."""
-    return get_list(params, "classify.seeds", int, minimum=0, maximum=2**32 - 1)
+    """classify.seeds: the control arms' classifier seeds, at least 2 (the classifier-seed variance needs
+    them), distinct integers in NumPy's seed range."""
+    return _seed_list(params, "classify.seeds")
 
 
-def sr_seeds(params):
-    """classify.sr_classifier_seeds: the classifier seeds of each SR run's arms, paired with the controls'."""
+def sr_classifier_seeds(params):
+    """classify.sr_classifier_seeds: the classifier seeds of each SR run's arms, a subset of classify.seeds (so
+    that runs can be paired by seed where the decision's rule pairs them)."""
     key = "classify.sr_classifier_seeds"
-    chosen, control = get_list(params, key, int, minimum=0, maximum=2**32 - 1), seeds(params)
+    chosen, control = _seed_list(params, key), seeds(params)
     for i, s in enumerate(chosen):
         if s not in control:
             raise SrtwinsError(f"params: '{key}[{i}]' = {s} is not in classify.seeds {control} (pairs match seeds)")
     return chosen
 
 
+def _seed_list(params, key):
+    chosen = get_list(params, key, int, minimum=0, maximum=2**32 - 1)
+    if len(chosen) < 2:
+        raise SrtwinsError(f"params: '{key}' has {len(chosen)} seed(s); the classifier-seed variance needs at least 2")
+    return chosen
+
+
 def source_seeds(params, source):
-    return seeds(params) if source in ("lr", "hr") else get_list(
-        params, "classify.sr_classifier_seeds", int, minimum=0, maximum=2**32 - 1)
+    return seeds(params) if source in ("lr", "hr") else _seed_list(params, "classify.sr_classifier_seeds")
 
 
 def sr_runs(params):

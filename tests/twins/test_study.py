@@ -1,4 +1,4 @@
-"""Twin-study pieces: statistics, arms, streamed super-resolution, and their bad input."""
+"""Twin-study pieces: arms, seeds, streamed super-resolution, and their bad input."""
 import re
 
 import numpy as np
@@ -8,7 +8,7 @@ import yaml
 from srtwins import SrtwinsError
 from srtwins.config import twins
 from srtwins.sr.superres import super_resolve_array
-from srtwins.twins import arms, classifiers, stats
+from srtwins.twins import arms, classifiers
 from tests.conftest import ROOT
 
 
@@ -18,24 +18,6 @@ def _params(**classify_overrides):
     return params
 
 
-# ---- statistics
-def test_arm_scores_perfect_and_chance():
-    y = np.repeat(np.arange(10), 20)
-    perfect = np.eye(10)[y] * 0.9 + 0.01
-    got = stats.arm_scores(y, perfect)
-    assert got == {"accuracy": 1.0, "f1_macro": 1.0, "auc_macro": 1.0}
-    flat = np.full((200, 10), 0.1)
-    assert stats.arm_scores(y, flat)["auc_macro"] == pytest.approx(0.5)
-
-
-def test_rank_correlation_needs_three_nets():
-    gains = np.random.default_rng(0).random((4, 50)) + np.arange(4)[:, None]
-    got = stats.rank_correlation([1, 2, 3, 4], gains, n_boot=100)
-    assert got["spearman_rho"] == pytest.approx(1.0) and got["ci95_low"] <= 1.0
-    assert stats.rank_correlation([1, 2], gains[:2])["spearman_rho"] is None
-
-
-# ---- arms and their bad input
 def test_arms_and_twins_of_the_study():
     study_arms, pairs = twins.study(_params())
     assert [a.name for a in study_arms] == ["lr", "bicubic", "hr", "sr-fsrcnn", "sr-espcn"]
@@ -60,12 +42,31 @@ def test_hr_sr_arms_come_with_their_bicubic_control():
     ({"sr_seeds": 0}, "'classify.sr_seeds' = 0 must be >= 1"),
     ({"sr_seeds": 2}, "has 3 runs of fsrcnn with seeds [0, 1, 2]; classify.sr_seeds asks for 2"),
     ({"sr_runs": ["fsrcnn_x4", "fsrcnn_x4_s1", "espcn_x4"], "sr_seeds": 2}, "has 1 runs of espcn"),
-    ({"sr_classifier_seeds": [5]}, "'classify.sr_classifier_seeds[0]' = 5 is not in classify.seeds"),
+    ({"sr_classifier_seeds": [0, 5]}, "'classify.sr_classifier_seeds[1]' = 5 is not in classify.seeds"),
+    ({"sr_classifier_seeds": [0]}, "'classify.sr_classifier_seeds' has 1 seed(s); the classifier-seed variance"),
 ])
 def test_bad_sr_arms_name_the_key(change, needle):
     with pytest.raises(SrtwinsError, match=re.escape(needle)):
         twins.study(_params(**change))
-        twins.sr_seeds(_params(**change))
+        twins.sr_classifier_seeds(_params(**change))
+
+
+@pytest.mark.parametrize("seeds", [[0], []])
+def test_controls_need_two_classifier_seeds(seeds):
+    params = _params(seeds=seeds)
+    needle = "must not be empty" if not seeds else "'classify.seeds' has 1 seed(s); the classifier-seed variance needs"
+    with pytest.raises(SrtwinsError, match=re.escape(needle)):
+        twins.seeds(params)
+    with pytest.raises(SrtwinsError, match=re.escape(needle)):
+        twins.training(params, "lr")
+
+
+@pytest.mark.parametrize("value, needle", [(-0.1, "must be >= 0"), (1.5, "must be <= 1")])
+def test_the_pairing_threshold_is_a_correlation(value, needle):
+    params = _params()
+    params["classify"]["decision"]["pairing_correlation"] = value
+    with pytest.raises(SrtwinsError, match=re.escape(f"'classify.decision.pairing_correlation' = {value} {needle}")):
+        twins.decision(params)
 
 
 def test_an_sr_arm_needs_distinct_seeds():
