@@ -6,6 +6,7 @@ by side in the README (run `dvc repro` after either command). From the repo root
     python scripts/verdict_stability.py record --label "machine B"    # this checkout's results, this CPU
     python scripts/verdict_stability.py record --label "machine A" --rev 440f157 --cpu "..."   # a commit's
     python scripts/verdict_stability.py perturb    # rerun the twin study here with oneDNN's ISA capped
+    python scripts/verdict_stability.py folder ../shared/runs/amd-epyc-2026-12-07   # a run kept elsewhere
 
 `record` adds the metrics/classify.json and metrics/sr.json of the working tree (or of a git revision,
 e.g. a run committed from another machine). `perturb` reruns every train_classifier stage and evaluate_classify in a
@@ -13,7 +14,10 @@ scratch copy, on this checkout's SR outputs, with oneDNN on and its instruction 
 this CPU's best (ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with AVX-512, AVX on one whose best is AVX2: other
 floating-point kernels, as another CPU brings), and adds that run. Both print whether the recorded verdict
 tables agree; `perturb` also prints stability.calibration of the perturbed run against the recorded run it
-perturbs (does it agree within the stated errors, at the design's alpha).
+perturbs (does it agree within the stated errors, at the design's alpha). `folder` adds a complete run kept
+outside the repo (params.yaml, probs/<source>/<arm>/, y_test.npy, metrics/sr.json, README.json with its label
+and CPU), its twin statistics recomputed by this checkout's code from its saved predictions on the design it
+ran, and prints its calibration against every recorded run of the same params.
 """
 import argparse
 import json
@@ -29,9 +33,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from srtwins import SrtwinsError, cli  # noqa: E402
-from srtwins.io import read_json, write_json  # noqa: E402
+from srtwins import SrtwinsError, cli, config, paths  # noqa: E402
+from srtwins.config import twins  # noqa: E402
+from srtwins.io import load_npy, read_json, write_json  # noqa: E402
 from srtwins.report import stability  # noqa: E402
+from srtwins.twins import decision  # noqa: E402
 
 RECORD = ROOT / "metrics/stability.json"
 
@@ -114,6 +120,56 @@ def up_to_date():
         raise SrtwinsError("dvc status: evaluate or evaluate_classify is not up to date; run `dvc repro` first")
 
 
+def folder_design(folder, current=ROOT / "params.yaml"):
+    """(arms, pairs, seeds, SR classifier seeds, decision, scale, params text, a note) of a recorded run's
+    params.yaml; params older than classify.decision.pairing_correlation get ``current``'s, as the note says."""
+    path, note = folder / "params.yaml", ""
+    params = config.load(path)
+    rule = naming(path, lambda: config.get(params, "classify.decision", dict))
+    if "pairing_correlation" not in rule:
+        now = config.load(current)
+        rule["pairing_correlation"] = naming(current, lambda: twins.decision(now)).pairing_correlation
+        note = (f"; its params lack classify.decision.pairing_correlation: the current params.yaml's "
+                f"{rule['pairing_correlation']} was used")
+    design = naming(path, lambda: (*twins.study(params), twins.seeds(params), twins.sr_classifier_seeds(params),
+                                   twins.decision(params), f"x{twins.scale(params)}"))
+    return (*design, path.read_text(), note)
+
+
+def naming(path, read):
+    """read(), a params error in it naming the file ``path`` it is about."""
+    try:
+        return read()
+    except SrtwinsError as e:
+        raise SrtwinsError(f"{path}: {e}") from None
+
+
+def folder_about(folder, label, cpu):
+    """(label, cpu, how it was made) of a recorded run: the options given, else its README.json's."""
+    about = read_json(folder / "README.json") if (folder / "README.json").is_file() else {}
+    label, cpu = label or about.get("label"), cpu or about.get("cpu")
+    for key, value in (("label", label), ("cpu", cpu)):
+        if not value:
+            raise SrtwinsError(f"{folder / 'README.json'}: no '{key}'; give --{key}")
+    return label, cpu, about.get("how", f"a run kept in {folder}")
+
+
+def folder_run(folder, label=None, cpu=None, current=ROOT / "params.yaml"):
+    """(the stability summary, alpha) of a complete run kept in ``folder`` (read only), its twin statistics
+    recomputed with this checkout's code from its predictions, on the design its own params.yaml ran."""
+    folder = Path(folder)
+    arms, pairs, seeds, sr_seeds, rule, scale, text, pairing = folder_design(folder, current)
+    label, cpu, how = folder_about(folder, label, cpu)
+    y = load_npy(folder / "y_test.npy", mmap=False)
+    sr = read_json(folder / "metrics/sr.json")
+    if scale not in sr.get(paths.CIFAR, {}):
+        raise SrtwinsError(f"{folder / 'metrics/sr.json'}: no '{paths.CIFAR}.{scale}' (the study's CIFAR-10 PSNRs)")
+    report, _, _ = decision.evaluate(arms, pairs, y, seeds, sr_seeds, rule, sr[paths.CIFAR][scale],
+                                     root=folder / "probs")
+    note = f"{how}; recomputed from its saved predictions with the current statistics{pairing}"
+    return stability.summary(report, sr, text, label, cpu, note), rule.alpha
+
+
 def parse():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -124,27 +180,36 @@ def parse():
     rec.add_argument("--note", default="dvc repro from nothing", help="how the run was made")
     per = sub.add_parser("perturb", help="rerun the twin study here with oneDNN's ISA capped and add it")
     per.add_argument("--label", help="default: the label of the recorded run it perturbs, and the flag")
+    fol = sub.add_parser("folder", help="add a complete run kept outside the repo, recomputed by this code")
+    fol.add_argument("path", type=Path, help="the run's folder (read only): params.yaml, probs/, y_test.npy, ...")
+    fol.add_argument("--label", help="default: its README.json's label")
+    fol.add_argument("--cpu", help="default: its README.json's cpu")
     args = parser.parse_args()
     if args.command == "record" and args.rev and not args.cpu:
         parser.error("--rev needs --cpu (the CPU of the machine that made that run)")
     return args
 
 
-def printout(record, run=None, reference=None, alpha=None):
-    """What the script prints: the recorded runs, whether their verdict tables agree, and (for a perturbed
-    ``run``) its calibration against the ``reference`` run at ``alpha``."""
-    out = {"runs": [r["label"] for r in record["runs"]], **stability.compare(record["runs"])}
-    if reference is not None:
-        out["calibration"] = {"against": reference["label"], "alpha": alpha,
-                              **stability.calibration(reference, run, alpha)}
+def printout(record, run, references=(), alpha=None):
+    """What the script prints: the recorded runs of ``run``'s params, whether their verdict tables agree, those
+    of other params, and ``run``'s calibration against each of ``references`` at ``alpha``."""
+    same = [r for r in record["runs"] if r["params_md5"] == run["params_md5"]]
+    out = {"runs": [r["label"] for r in same], **stability.compare(same),
+           "other_params": [r["label"] for r in record["runs"] if r["params_md5"] != run["params_md5"]]}
+    if references:
+        out["calibration"] = [{"against": r["label"], "alpha": alpha, **stability.calibration(r, run, alpha)}
+                              for r in references]
     return out
 
 
 def main():
     args = parse()
     record = stability.validate(read_json(RECORD), RECORD) if RECORD.is_file() else {"runs": []}
-    reference = alpha = None
-    if args.command == "record":
+    references, alpha = [], None
+    if args.command == "folder":
+        run, alpha = folder_run(args.path, args.label, args.cpu)
+        references = [r for r in record["runs"] if r["params_md5"] == run["params_md5"] and r["label"] != run["label"]]
+    elif args.command == "record":
         if args.rev is None:
             up_to_date()
         run = stability.summary(*metrics_of(args.rev), at(args.rev, "params.yaml"), args.label,
@@ -157,6 +222,7 @@ def main():
             raise SrtwinsError("perturb: this checkout's results are not recorded; `record` them first or give --label")
         params_text = at(None, "params.yaml")
         reference = base or stability.summary(cls, sr, params_text, "this checkout", stability.cpu_name(), "")
+        references = [reference]
         perturbed, flag = perturbed_run()
         name = reference["label"]
         run = stability.summary(perturbed, sr, params_text, args.label or f"{name}, {flag}",
@@ -164,7 +230,7 @@ def main():
         alpha = cls["design"]["alpha"]
     record = stability.add(record, run)
     write_json(RECORD, record)
-    print(json.dumps(printout(record, run, reference, alpha), indent=2))
+    print(json.dumps(printout(record, run, references, alpha), indent=2))
 
 
 if __name__ == "__main__":

@@ -49,8 +49,16 @@ def pct(x):
     return f"{100 * x:+.1f}"
 
 
+def verdict_words(t, margin):
+    """A pair's verdict in words: a difference significant yet inside the margin reads "better (within
+    ±1.0 points)"."""
+    within = t.get("within_margin") and t["verdict"] in ("better", "worse")
+    return f"{t['verdict']} (within ±{100 * margin:.1f} points)" if within else t["verdict"]
+
+
 def answer(cls):
-    """The study's answer in words: the HR-bicubic gap, each SR arm's share of it and the verdicts."""
+    """The study's answer in words: the HR-bicubic gap, each SR arm's share of it, the verdicts and the pairs
+    whose verdict the other analysis would change."""
     d, twins, gap = cls["design"], list(cls["twins"].values()), cls["gap_hr_vs_bicubic"]
     lines = [f"**The answer at x{d['scale']}** ({d['test_images']:,} CIFAR-10 test images, each predicted by "
              f"every classifier, none of which saw it; {d['train_images']:,} training images; "
@@ -61,13 +69,15 @@ def answer(cls):
         if sh["share"] is None:
             lines.append(f"- `{arm}`: no share of the gap to recover (`hr` and `bicubic` tie).")
         else:
-            lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic (on the classifier "
-                         f"seeds it shares), 95% interval [{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
+            lines.append(f"- `{arm}` recovers **{sh['share']:.0%}** of that gap over bicubic (every run, "
+                         f"{sh['analysis']} analysis), 95% interval [{sh['ci95_low']:.0%}, {sh['ci95_high']:.0%}].")
     for base in ("lr", "bicubic", "hr-bicubic"):
         rows = [t for t in twins if t["baseline"] == base]
         if rows:
-            said = ", ".join(f"`{t['arm']}` {t['verdict']} ({pct(t['delta_accuracy'])} points)" for t in rows)
+            said = ", ".join(f"`{t['arm']}` {verdict_words(t, d['margin'])} ({pct(t['delta_accuracy'])} points)"
+                             for t in rows)
             lines.append(f"- against `{base}`: {said}.")
+    lines.append(_sensitivity_line(twins))
     c = cls["psnr_vs_gain"]
     if c.get("spearman_rho") is not None:
         lines.append(f"- does PSNR predict the gain over bicubic? Spearman rho across {len(c['nets'])} nets = "
@@ -75,15 +85,30 @@ def answer(cls):
     return "\n".join(lines)
 
 
-RULE = ("Decision rule, fixed before the table: for each twin pair, the mean accuracy difference over every run "
-        "and test image, runs paired by classifier seed. Its standard error adds the spread between SR seeds and "
-        "classifier seeds (a crossed random-effects ANOVA on the runs' means) and the test images' sampling; "
-        "intervals and tests use t quantiles on Satterthwaite's degrees of freedom. Superiority (two-sided, "
-        "difference 0) and equivalence (two one-sided tests, margin ±{margin:.1%}: the 1 - 2 alpha interval inside it, "
-        "where the 95% CI shown may not be) p-values are each "
+def _sensitivity_line(twins):
+    """The pairs whose verdict differs between the analysis of record and the other one, or that none does."""
+    moved = [f"`{t['arm']}` vs `{t['baseline']}` ({t['analysis']} {t['verdict']}, {s['analysis']} {s['verdict']})"
+             for t in twins if (s := t.get("sensitivity")) and s["verdict"] != t["verdict"]]
+    if not moved:
+        return "- the sensitivity check (the other analysis, paired or unpaired) changes no verdict."
+    return f"- the sensitivity check (the other analysis) changes the verdict of {', '.join(moved)}."
+
+
+RULE = ("Decision rule, fixed before the table: for each twin pair, the mean accuracy difference over every run of "
+        "both arms and every test image. Per-image correctness is modelled with SR seeds, classifier seeds and "
+        "test images random and crossed, every two-way interaction once (the mean squares of the three-way "
+        "layout). The standard error adds the seed parts (the seeds' main effects, their interaction and the "
+        "seeds' per-image churn: what a rerun with fresh seeds would change) and the sampling of the test images "
+        "every run shares; intervals and tests use t quantiles on Satterthwaite's degrees of freedom. Runs are "
+        "paired by classifier seed only when the 95% lower bound of the arms' same-seed correlation exceeds "
+        "{pairing}, else each arm's seeds are its own; the other analysis is shown beside it as a sensitivity "
+        "check. Superiority (two-sided, difference 0) and equivalence (two one-sided tests, margin ±{points:.1f} "
+        "points: the 1 - 2 alpha interval inside it, where the 95% CI shown may not be) p-values are each "
         "Holm-adjusted across all {m} pairs. Verdict: better or worse when the adjusted superiority p is below "
-        "{alpha} (this wins over equivalence), else equivalent when the adjusted equivalence p is below {alpha}, "
-        "else undecided. Twin arms use models of the same size (the parameter column).")
+        "{alpha} (this wins over equivalence; it reads \"better (within ±{points:.1f} points)\" when the adjusted "
+        "equivalence p is below {alpha} too), else equivalent when the adjusted equivalence p is below {alpha}, "
+        "else undecided. "
+        "Twin arms use models of the same size (the parameter column).")
 
 
 def classify_tables(cls):
@@ -94,32 +119,37 @@ def classify_tables(cls):
         shape = "x".join(map(str, a["input_shape"][:2]))
         arms.append(f"| {name} | {shape} | {a['params']:,} | {a['runs']} | {a['accuracy']:.4f} ± "
                     f"{a['accuracy_std']:.4f} | {a['f1_macro']:.4f} | {a['auc_macro']:.4f} |")
-    twins = ["| twin pair | accuracy difference | 95% CI | SE (seeds / images) | p superiority (adj.) "
-             "| p equivalence (adj.) | verdict |", "|---|---|---|---|---|---|---|"]
-    for t in cls["twins"].values():
-        seeds_se = max(0.0, t["se"] ** 2 - t["var_images"]) ** 0.5  # rounding can take it below 0
-        twins.append(f"| {t['arm']} vs {t['baseline']} | {t['delta_accuracy']:+.4f} | [{t['ci95_low']:+.4f}, "
-                     f"{t['ci95_high']:+.4f}] | {t['se']:.4f} ({seeds_se:.4f} / {t['var_images'] ** 0.5:.4f}) | "
-                     f"{t['p_superiority_adjusted']:.3g} | {t['p_equivalence_adjusted']:.3g} | {t['verdict']} |")
     d = cls["design"]
+    twins = ["| twin pair | analysis | accuracy difference | 95% CI | SE (seeds / images) | df | p superiority (adj.) "
+             "| p equivalence (adj.) | verdict | sensitivity |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in cls["twins"].values():
+        s = t.get("sensitivity")
+        other = f"{s['analysis']}: {verdict_words(s, d['margin'])} ({s['delta_accuracy']:+.4f})" if s else "-"
+        twins.append(f"| {t['arm']} vs {t['baseline']} | {t['analysis']} | {t['delta_accuracy']:+.4f} | "
+                     f"[{t['ci95_low']:+.4f}, {t['ci95_high']:+.4f}] | {t['se']:.4f} ({t['var_seeds'] ** 0.5:.4f} / "
+                     f"{t['var_images'] ** 0.5:.4f}) | {t['df']:.1f} | {t['p_superiority_adjusted']:.3g} | "
+                     f"{t['p_equivalence_adjusted']:.3g} | {verdict_words(t, d['margin'])} | {other} |")
     head = (f"### Twin classifiers ({d['train_images']:,} training and {d['test_images']:,} test images from "
             f"{d['source']['source']}, classifier seeds {d['classifier_seeds']}, `metrics/classify.json`)")
-    rule = RULE.format(margin=d["margin"], m=d["pairs"], alpha=d["alpha"])
+    rule = RULE.format(points=100 * d["margin"], m=d["pairs"], alpha=d["alpha"], pairing=d["pairing_correlation"])
     return "\n\n".join([head, rule, "\n".join(arms), "\n".join(twins)])
 
 
 def stability_section(record, cls):
-    """The recorded runs of this study (scripts/verdict_stability.py) side by side, or that none of them is
-    the one metrics/classify.json holds."""
+    """The recorded runs of this study's params (scripts/verdict_stability.py) side by side and calibrated
+    against the one metrics/classify.json holds; runs of other params are listed, not compared."""
     head = "### Do the verdicts survive another machine? (`metrics/stability.json`)"
     this = stability.current(record, cls)
     if this is None:
         return (f"{head}\n\nNot checked for these results: none of the recorded runs is the one in "
                 "`metrics/classify.json`; record it with `python scripts/verdict_stability.py record`.")
-    others = [r for r in record["runs"] if r["label"] != this["label"]]
-    if not others:
-        return f"{head}\n\nOnly this run is recorded: nothing to compare it with yet."
+    others = [r for r in record["runs"] if r["label"] != this["label"] and r["params_md5"] == this["params_md5"]]
+    apart = [r for r in record["runs"] if r["params_md5"] != this["params_md5"]]
     ordered = [this, *others]
+    runs_text = "\n".join(f"- {r['label']} ({r['cpu']}; {_relation(r, this)}): {r['note']}"
+                           for r in [*ordered, *apart])
+    if not others:
+        return f"{head}\n\nOnly this run of these params is recorded: nothing to compare it with yet.\n\n{runs_text}"
     c = stability.compare(ordered)
     rows = ["| twin pair | " + " | ".join(r["label"] for r in ordered) + " |", "|---|" + "---|" * len(ordered)]
     for key in cls["twins"]:
@@ -127,26 +157,39 @@ def stability_section(record, cls):
         rows.append(f"| {key.replace('_vs_', ' vs ')} | " + " | ".join(cells) + " |")
     same = ("identical in every run" if c["verdicts_identical"] else
             f"**different**: {', '.join(k.replace('_vs_', ' vs ') for k in c['flipped'])} changed verdict")
-    runs_text = "\n".join(f"- {r['label']} ({r['cpu']}): {r['note']}" for r in ordered)
-    params = (f"The same params run {len(ordered)} times" if c["same_params"] else
-              f"**{len(ordered)} runs, not all of the same params** (params.yaml digests differ)")
-    return (f"{head}\n\n{params}; the first column is the run these results come from.\n\n{runs_text}\n\n"
-            + "\n".join(rows) +
+    params = f"The same params run {len(ordered)} times; the first column is the run these results come from."
+    if apart:
+        params += f" {len(apart)} run(s) of other params (params.yaml digests differ) are listed, not compared."
+    return (f"{head}\n\n{params}\n\n{runs_text}\n\n" + "\n".join(rows) +
             f"\n\nVerdict table {same}. Between runs, {_sr_spread(c)}, an arm's accuracy by up to "
             f"{100 * c['max_accuracy_spread']:.2f} points, a pair's difference by up to "
             f"{100 * c['max_delta_spread']:.2f} points.\n\n" + _calibration_text(this, others, cls["design"]["alpha"]))
 
 
+def _relation(run, this):
+    """How ``run`` differs from the run these results come from: another CPU (by model), the same CPU with
+    oneDNN's kernels perturbed, the same CPU; and whether its params differ."""
+    if run is this:
+        return "these results"
+    if stability.cpu_model(run["cpu"]) != stability.cpu_model(this["cpu"]):
+        words = "another CPU"
+    else:
+        words = "same CPU, kernels perturbed" if "ONEDNN_MAX_CPU_ISA" in run["note"] else "same CPU"
+    return words if run["params_md5"] == this["params_md5"] else f"{words}; other params, not compared"
+
+
 def _calibration_text(this, others, alpha):
     """Each other run against this one by stability.calibration, in words: does it hold, and which pairs
-    moved beyond their errors, flipped, or moved to or from undecided at a borderline p."""
+    moved beyond their seed errors, flipped, moved to or from undecided at a borderline p, or are missing."""
     lines = []
     for run in others:
         c = stability.calibration(this, run, alpha)
         parts = [f"{name}: {', '.join(k.replace('_vs_', ' vs ') for k in c[key])}"
-                 for key, name in (("moved_beyond_error", "moved beyond 1.96 x their joint SE"),
-                                   ("flipped", "flipped verdict"), ("borderline", "to or from undecided at a "
-                                                                   "borderline p (within 2x alpha)")) if c[key]]
+                 for key, name in (("moved_beyond_error", "moved beyond t x sqrt of their seed variances"),
+                                   ("flipped", "flipped verdict"),
+                                   ("borderline", "to or from undecided at a borderline p (within 2x alpha in "
+                                                  "both runs)"),
+                                   ("missing", "missing from one run")) if c[key]]
         verdict = "holds" if c["holds"] else "**fails**"
         lines.append(f"- Calibration of {run['label']} against {this['label']}: {verdict}"
                      + (f" ({'; '.join(parts)})." if parts else " (every pair within its errors, no verdict moved)."))

@@ -1,22 +1,28 @@
 """Runs of the same twin study on other machines or under perturbations, side by side: do the verdicts agree?
 
 metrics/stability.json holds one summary per run (its label, CPU, params digest and what differed), written
-by scripts/verdict_stability.py; the report compares them, and finds the one metrics/classify.json holds.
+by scripts/verdict_stability.py; the report finds the one metrics/classify.json holds and compares it with the
+runs of the same params (calibration refuses runs of other params).
 """
 import hashlib
 import os
+import re
 from pathlib import Path
 
+from scipy.stats import t as student_t
+
 from srtwins import SrtwinsError
+from srtwins.twins.crossed import satterthwaite
 
 KEYS = ("label", "cpu", "note", "params_md5", "sr_psnr_y", "arms", "twins")
-TWIN_KEYS = ("delta_accuracy", "se", "p_superiority_adjusted", "p_equivalence_adjusted", "verdict")
+TWIN_KEYS = ("delta_accuracy", "se", "var_seeds", "df_seeds", "analysis", "p_superiority_adjusted",
+             "p_equivalence_adjusted", "verdict")
 DECIDED = ("better", "worse", "equivalent")
 
 
 def summary(cls, sr, params_text, label, cpu, note):
     """What is compared across runs: each SR cell's PSNR (metrics/sr.json), each arm's accuracy, each pair's
-    difference, adjusted p and verdict; with the digest of params.yaml, so runs of other params are told apart."""
+    difference, seed variance (and its df), analysis, adjusted p and verdict; and the params.yaml digest."""
     return {"label": label, "cpu": cpu, "note": note, "params_md5": hashlib.md5(params_text.encode()).hexdigest(),
             "sr_psnr_y": {f"{d} {s} {m}": v["psnr_y"] for d, by_s in sr.items() for s, by_m in by_s.items()
                           for m, v in by_m.items()},
@@ -74,29 +80,43 @@ def compare(runs):
 
 
 def calibration(first, other, alpha):
-    """Does ``other`` agree with ``first`` within the stated errors? Per pair (of those both runs have): the
-    difference moves by less than 1.96 * sqrt(se1^2 + se2^2) (no move at all passes, even at zero error); no flip
-    between decided verdicts; a move to or from undecided only where the adjusted p of the test that decided the
-    other verdict (superiority for better or worse, equivalence for equivalent) lies within a factor 2 of alpha
-    in one of the runs (borderline)."""
-    moved, flipped, borderline = [], [], []
-    for key in sorted(first["twins"].keys() & other["twins"].keys()):
-        a, b = first["twins"][key], other["twins"][key]
+    """Does ``other`` agree with ``first`` (runs of the same params) within the stated errors? See _checked."""
+    if first["params_md5"] != other["params_md5"]:
+        raise SrtwinsError(f"calibration: runs of different params are not compared: {first['label']} (params "
+                           f"{first['params_md5']}) vs {other['label']} (params {other['params_md5']})")
+    both = sorted(first["twins"].keys() & other["twins"].keys())
+    out = _checked([(k, first["twins"][k], other["twins"][k]) for k in both], alpha)
+    out["missing"] = sorted(first["twins"].keys() ^ other["twins"].keys())
+    out["holds"] = not (out["moved_beyond_error"] or out["flipped"] or out["missing"])
+    return out
+
+
+def _checked(rows, alpha):
+    """Per (pair, row, row): the difference moves by less than seed_threshold (no move at all passes, even at
+    zero error); no flip between decided verdicts; a move to or from undecided only where, in both runs, the
+    adjusted p of the test that decided the other verdict (superiority for better or worse, equivalence for
+    equivalent) lies within a factor 2 of alpha (borderline), else it counts as a flip."""
+    out = {"moved_beyond_error": [], "flipped": [], "borderline": [], "thresholds": {}}
+    for key, a, b in rows:
+        out["thresholds"][key] = seed_threshold(a, b)
         move = abs(a["delta_accuracy"] - b["delta_accuracy"])
-        if move and move >= 1.96 * (a["se"] ** 2 + b["se"] ** 2) ** 0.5:
-            moved.append(key)
+        if move and move >= out["thresholds"][key]:
+            out["moved_beyond_error"].append(key)
         if a["verdict"] == b["verdict"]:
             continue
         decided = b["verdict"] if a["verdict"] == "undecided" else a["verdict"]
         p = "p_equivalence_adjusted" if decided == "equivalent" else "p_superiority_adjusted"
-        if a["verdict"] in DECIDED and b["verdict"] in DECIDED:
-            flipped.append(key)
-        elif any(t[p] is not None and alpha / 2 <= t[p] <= 2 * alpha for t in (a, b)):
-            borderline.append(key)
-        else:
-            flipped.append(key)
-    return {"moved_beyond_error": moved, "flipped": flipped, "borderline": borderline,
-            "holds": not moved and not flipped}
+        near = all(t[p] is not None and alpha / 2 <= t[p] <= 2 * alpha for t in (a, b))
+        undecided = "undecided" in (a["verdict"], b["verdict"])
+        out["borderline" if undecided and near else "flipped"].append(key)
+    return out
+
+
+def seed_threshold(a, b):
+    """How far a pair's difference may move between two runs: t(0.975, df) x sqrt(var_seeds_a + var_seeds_b),
+    only the seed parts (the test images, which both runs share, do not move it), on their Satterthwaite df."""
+    terms = [(t["var_seeds"], t["df_seeds"]) for t in (a, b)]
+    return float(student_t.ppf(0.975, satterthwaite(terms)) * sum(v for v, _ in terms) ** 0.5)
 
 
 def _spreads(tables):
@@ -112,3 +132,10 @@ def cpu_name(cpuinfo=Path("/proc/cpuinfo")):
         model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                       if line.startswith("model name")), model)
     return f"{model}, {os.cpu_count()} cores"
+
+
+def cpu_model(cpu):
+    """A run's CPU model from its record's "cpu": without the ", N cores" suffix (and what follows it) and any
+    parenthesised instruction-set note, so that runs on one CPU, however their ISA was noted, tell apart."""
+    model = re.split(r",\s*\d+ cores?\b", cpu)[0]
+    return re.sub(r"\s*\((?=[^)]*\b(AVX|SSE|AMX|NEON|ISA))[^)]*\)", "", model, flags=re.I).strip()

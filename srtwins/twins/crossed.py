@@ -58,59 +58,52 @@ def components(t):
             for k in TERMS if t.ms[k][1]}
 
 
-# Each seed part of the variance of a table's grand mean, times I J N, as coefficients of the mean squares:
-# the seeds' main effects and their interaction (each floored at 0), and the seeds' per-image churn
-# (seed x image terms), which the run means carry over N and the images estimate with many df.
-PARTS = {"sr_seed": {"sr_seed": 1, "sr_seed_x_classifier_seed": -1, "sr_seed_x_image": -1, "residual": 1},
-         "classifier_seed": {"classifier_seed": 1, "sr_seed_x_classifier_seed": -1, "classifier_seed_x_image": -1,
-                             "residual": 1},
-         "sr_seed_x_classifier_seed": {"sr_seed_x_classifier_seed": 1, "residual": -1},
-         "churn": {"sr_seed_x_image": 1, "classifier_seed_x_image": 1, "residual": -1}}
+# The seed parts of the variance of a table's grand mean, times I J N, as coefficients of the mean squares: the
+# seeds' main effects and their interaction (sr / I + cls / J + sr x cls / (I J)), and the seeds' per-image churn
+# ((sr x image / I + cls x image / J + residual / (I J)) / N), which the run means carry and the images pin down.
+MAINS = {"sr_seed": 1, "classifier_seed": 1, "sr_seed_x_classifier_seed": -1, "sr_seed_x_image": -1,
+         "classifier_seed_x_image": -1, "residual": 1}
+CHURN = {"sr_seed_x_image": 1, "classifier_seed_x_image": 1, "residual": -1}
 
 
-def seed_terms(t):
-    """The seed part of the variance of the table's grand mean as (coefficient x mean square, df) terms, one
-    per mean square: sr / I + cls / J + sr x cls / (I J) + churn / N, the seed components together floored at
-    0, so that the churn, which the images pin down, is its floor."""
+def seed_terms(t, coef):
+    """A table's seed part (MAINS or CHURN) as (coefficient x mean square / (I J N), df) terms."""
     i, j, n = t.shape
-    coef = dict.fromkeys(TERMS, 0.0)
-    mains = [c for part, c in PARTS.items() if part != "churn"]
-    if sum(k * t.ms[m][0] for c in mains for m, k in c.items() if t.ms[m][1]) > 0:
-        for m, k in (kv for c in mains for kv in c.items()):
-            coef[m] += k
-    for m, k in PARTS["churn"].items():
-        coef[m] += k
-    return [(coef[m] * v / (i * j * n), d) for m, (v, d) in t.ms.items() if d and coef[m]]
+    return [(coef[m] * v / (i * j * n), d) for m, (v, d) in t.ms.items() if d and coef.get(m)]
 
 
 def image_noise(t):
     """The seeds' share of the variance of one image's mean over the table's runs (MS_SRxim + MS_clsxim -
     MS_res) / (I J): the per-image means carry it besides the image effect."""
-    i, j, _ = t.shape
-    return sum(k * t.ms[m][0] for m, k in PARTS["churn"].items()) / (i * j)
+    return sum(v for v, _ in seed_terms(t, CHURN)) * t.shape[2]
 
 
 def contrast(arrays, weights):
     """sum(w * mean) over arms tested on the same images, each arm's seeds its own: the estimate, its
     variance split into seed parts and the shared image sampling, and Satterthwaite degrees of freedom for the
-    whole and for the seed parts alone."""
+    whole and for the seed parts alone.
+
+    The seed mains of all arms together are floored at 0 (the churn, which the images pin down, is then the
+    whole seed part); tests/twins/test_oracle.py checks the rule's calibration with and without that floor."""
     tables = [table(x) for x in arrays]
     n = tables[0].shape[2]
     per_image = sum(w * t.image_means for w, t in zip(weights, tables))
-    seeds = [(w * w * v, d) for w, t in zip(weights, tables) for v, d in seed_terms(t)]
-    noise = sum(w * w * image_noise(t) for w, t in zip(weights, tables))
+    mains, churn = ([(w * w * v, d) for w, t in zip(weights, tables) for v, d in seed_terms(t, c)]
+                    for c in (MAINS, CHURN))
+    seeds = (mains if sum(v for v, _ in mains) > 0 else []) + churn
     var_seeds = max(0.0, sum(v for v, _ in seeds))
-    var_images = max(0.0, float(per_image.var(ddof=1) - noise) / n)
+    var_images = max(0.0, float(per_image.var(ddof=1)) - sum(w * w * image_noise(t) for w, t in zip(weights, tables))
+                     ) / n
     return {"mean": float(per_image.mean()), "se": float(np.sqrt(var_seeds + var_images)),
             "df": satterthwaite(seeds + [(var_images, n - 1)]), "var_seeds": var_seeds, "var_images": var_images,
             "df_seeds": satterthwaite(seeds), "images": n}, tables
 
 
 def satterthwaite(terms):
-    """Degrees of freedom of a variance summed from signed (term, df) parts; with every part zero (identical
-    data) the smallest df, not NaN."""
+    """Degrees of freedom of a variance summed from signed (term, df) parts, at least 1 (signed parts can take
+    the formula below it); with every part zero (identical data) the smallest df, not NaN."""
     num, den = sum(v for v, _ in terms) ** 2, sum(v * v / d for v, d in terms)
-    return float(num / den) if den > 0 else float(min(d for _, d in terms))
+    return max(1.0, float(num / den)) if den > 0 else float(min(d for _, d in terms))
 
 
 def same_seed_correlation(a, b):

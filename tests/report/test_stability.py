@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from scipy.stats import t as student_t
 
 from scripts import verdict_stability
 from srtwins import SrtwinsError
@@ -38,46 +39,91 @@ def test_a_record_in_an_older_format_or_with_a_key_missing_is_a_one_line_error()
     old["twins"]["sr-espcn_vs_lr"] = {"delta_accuracy": 0.04, "p_adjusted": 1e-5, "verdict": "sr-espcn better"}
     with pytest.raises(SrtwinsError, match=r"runs\[0\] has no 'twins.sr-espcn_vs_lr.se'"):
         stability.validate({"runs": [old]}, "s.json")
+    for key in ("var_seeds", "df_seeds", "analysis"):  # recorded before the crossed model: no seed variance
+        older = _run(CLS, SR_A, "older")
+        del older["twins"]["sr-fsrcnn_vs_lr"][key]
+        with pytest.raises(SrtwinsError, match=rf"runs\[0\] has no 'twins.sr-fsrcnn_vs_lr.{key}'"):
+            stability.validate({"runs": [older]}, "s.json")
 
 
-def _moved(run, key, **row):
-    out = json.loads(json.dumps(run))
+def _moved(run, key, label="b", **row):
+    out = json.loads(json.dumps(run)) | {"label": label}
     out["twins"][key].update(row)
     return out
 
 
-def test_calibration_flags_a_move_beyond_the_errors_a_flip_and_a_borderline_change():
+def test_the_threshold_is_t_on_satterthwaite_df_times_the_root_of_the_seed_variances_alone():
+    first = _moved(_run(CLS, SR_A, "a"), "sr-espcn_vs_lr", "a", var_seeds=1e-5, df_seeds=4.0, var_images=1.0)
+    other = _moved(first, "sr-espcn_vs_lr", var_seeds=3e-5, df_seeds=10.0)
+    df = (4e-5) ** 2 / ((1e-5) ** 2 / 4 + (3e-5) ** 2 / 10)  # 13.91
+    limit = student_t.ppf(0.975, df) * 4e-5 ** 0.5
+    c = stability.calibration(first, other, 0.05)
+    assert c["thresholds"]["sr-espcn_vs_lr"] == pytest.approx(limit, rel=1e-12) and c["holds"]
+    assert c["thresholds"]["sr-espcn_vs_bicubic"] == pytest.approx(student_t.ppf(0.975, 12) * (2 * 0.004 ** 2) ** 0.5)
+    near = _moved(other, "sr-espcn_vs_lr", delta_accuracy=0.04 + 0.99 * limit)
+    far = _moved(other, "sr-espcn_vs_lr", delta_accuracy=0.04 - 1.01 * limit)
+    assert stability.calibration(first, near, 0.05)["holds"]
+    assert stability.calibration(first, far, 0.05)["moved_beyond_error"] == ["sr-espcn_vs_lr"]
+    zero = {k: 0.0 for k in ("var_seeds", "se", "var_images")}  # identical data: a certain difference
+    zeroed = _moved(first, "sr-espcn_vs_lr", "a", **zero)
+    c = stability.calibration(zeroed, _moved(zeroed, "sr-espcn_vs_lr", **zero), 0.05)
+    assert c["thresholds"]["sr-espcn_vs_lr"] == 0.0 and c["holds"]  # no move passes even at zero error
+    c = stability.calibration(zeroed, _moved(zeroed, "sr-espcn_vs_lr", delta_accuracy=0.0401, **zero), 0.05)
+    assert c["moved_beyond_error"] == ["sr-espcn_vs_lr"]
+
+
+def test_a_move_within_the_full_se_but_beyond_the_seed_variances_fails():
+    first = _run(CLS, SR_A, "a")  # sr-espcn_vs_lr: se 0.005 = seeds 0.004 and images 0.003, seed df 6, both runs
+    old = 1.96 * (2 * 0.005 ** 2) ** 0.5  # 0.01386: the full SE, which counts the images both runs share
+    new = student_t.ppf(0.975, 12) * (2 * 0.004 ** 2) ** 0.5  # 0.01233
+    c = stability.calibration(first, _moved(first, "sr-espcn_vs_lr", delta_accuracy=0.04 + (old + new) / 2), 0.05)
+    assert new < old and c["moved_beyond_error"] == ["sr-espcn_vs_lr"] and not c["holds"]
+
+
+def test_a_pair_missing_from_either_run_fails_the_calibration():
     first = _run(CLS, SR_A, "a")
-    zero = _moved(first, "sr-fsrcnn_vs_bicubic", se=0.0)  # identical data: a certain difference
-    assert stability.calibration(zero, zero, 0.05) == {"moved_beyond_error": [], "flipped": [], "borderline": [],
-                                                       "holds": True}
-    limit = 1.96 * (2 * 0.005 ** 2) ** 0.5  # sr-espcn_vs_lr: se 0.005 in both runs
-    near = stability.calibration(first, _moved(first, "sr-espcn_vs_lr", delta_accuracy=0.04 + 0.99 * limit), 0.05)
-    assert near["holds"] and not near["moved_beyond_error"]
-    far = stability.calibration(first, _moved(first, "sr-espcn_vs_lr", delta_accuracy=0.04 - 1.01 * limit), 0.05)
-    assert far["moved_beyond_error"] == ["sr-espcn_vs_lr"] and not far["flipped"] and not far["holds"]
+    missing = json.loads(json.dumps(first)) | {"label": "b"}
+    del missing["twins"]["sr-espcn_vs_lr"]
+    for a, b in ((first, missing), (missing, first)):
+        c = stability.calibration(a, b, 0.05)
+        assert c["missing"] == ["sr-espcn_vs_lr"] and not c["holds"] and "sr-espcn_vs_lr" not in c["thresholds"]
+
+
+def test_runs_of_different_params_are_never_calibrated():
+    a, b = _run(CLS, SR_A, "run A"), _run(CLS, SR_A, "run B", params="epochs: 4\n")
+    with pytest.raises(SrtwinsError) as e:
+        stability.calibration(a, b, 0.05)
+    assert str(e.value).count("\n") == 0
+    assert all(s in str(e.value) for s in ("run A", "run B", a["params_md5"], b["params_md5"]))
+
+
+def test_verdict_moves_flip_unless_both_runs_are_borderline():
+    first = _run(CLS, SR_A, "a")  # sr-espcn_vs_lr better at p_sup_adj 1e-5; sr-espcn_vs_bicubic undecided at 0.2
     worse = stability.calibration(first, _moved(first, "sr-espcn_vs_lr", verdict="worse"), 0.05)
     assert worse["flipped"] == ["sr-espcn_vs_lr"] and not worse["borderline"] and not worse["holds"]
 
-    def undecided(p_sup, p_eq=1.0, alpha=0.05):
-        other = _moved(first, "sr-espcn_vs_lr", verdict="undecided", p_superiority_adjusted=p_sup,
-                       p_equivalence_adjusted=p_eq)
-        c = stability.calibration(first, other, alpha)
+    def to_undecided(p_first, p_other, alpha=0.05):
+        a = _moved(first, "sr-espcn_vs_lr", "a", p_superiority_adjusted=p_first)
+        b = _moved(a, "sr-espcn_vs_lr", verdict="undecided", p_superiority_adjusted=p_other)
+        c = stability.calibration(a, b, alpha)
+        assert c["holds"] == bool(c["borderline"])
         return "borderline" if c["borderline"] == ["sr-espcn_vs_lr"] else "flip" if c["flipped"] else "?"
 
-    assert undecided(0.08) == "borderline" and undecided(0.1) == "borderline"  # within 2 x alpha
-    assert undecided(0.3) == "flip" and undecided(0.11) == "flip"
-    assert undecided(0.08, alpha=0.01) == "flip"  # the alpha given, not a fixed 0.05
-    assert undecided(0.3, p_eq=0.06) == "flip"  # near-equivalence does not make a lost superiority borderline
-    c = stability.calibration(first, _moved(first, "sr-fsrcnn_vs_bicubic", verdict="undecided",
-                                            p_equivalence_adjusted=0.07), 0.05)
-    assert c["borderline"] == ["sr-fsrcnn_vs_bicubic"] and c["holds"]  # equivalent -> undecided, p_eq near alpha
-    c = stability.calibration(_moved(first, "sr-espcn_vs_bicubic", p_superiority_adjusted=0.04, verdict="better"),
-                              first, 0.05)
-    assert c["borderline"] == ["sr-espcn_vs_bicubic"]  # the decided run's p near alpha also counts
-    missing = json.loads(json.dumps(first))
-    del missing["twins"]["sr-espcn_vs_lr"]
-    assert stability.calibration(first, missing, 0.05)["holds"]  # only the pairs both runs have
+    assert to_undecided(0.04, 0.08) == "borderline" and to_undecided(0.025, 0.1) == "borderline"  # both in 2x alpha
+    assert to_undecided(1e-5, 0.08) == "flip"  # the other run's p near alpha, this one's far below it
+    assert to_undecided(0.04, 0.3) == "flip" and to_undecided(0.04, 0.11) == "flip"
+    assert to_undecided(0.04, 0.08, alpha=0.01) == "flip"  # the alpha given, not a fixed 0.05
+    assert to_undecided(0.04, None) == "flip"  # a run recorded without its adjusted p is no evidence
+    eq = _moved(first, "sr-fsrcnn_vs_bicubic", "a", p_equivalence_adjusted=0.04)
+    c = stability.calibration(eq, _moved(eq, "sr-fsrcnn_vs_bicubic", verdict="undecided", p_equivalence_adjusted=0.07,
+                                         p_superiority_adjusted=0.5), 0.05)
+    assert c["borderline"] == ["sr-fsrcnn_vs_bicubic"] and c["holds"]  # equivalent -> undecided: p_eq decides
+    c = stability.calibration(eq, _moved(eq, "sr-fsrcnn_vs_bicubic", verdict="undecided", p_equivalence_adjusted=0.3,
+                                         p_superiority_adjusted=0.06), 0.05)
+    assert c["flipped"] == ["sr-fsrcnn_vs_bicubic"]  # a near-significant p_sup: no excuse for a lost equivalence
+    c = stability.calibration(_moved(first, "sr-espcn_vs_bicubic", "a", p_superiority_adjusted=0.04, verdict="better"),
+                              _moved(first, "sr-espcn_vs_bicubic", p_superiority_adjusted=0.06), 0.05)
+    assert c["borderline"] == ["sr-espcn_vs_bicubic"]  # from undecided, either way round
 
 
 def test_perturb_caps_the_isa_below_the_cpus_best_and_prints_its_calibration(tmp_path):
@@ -92,11 +138,14 @@ def test_perturb_caps_the_isa_below_the_cpus_best_and_prints_its_calibration(tmp
     perturbed = _run(json.loads(json.dumps(CLS)), SR_A, "machine B, ONEDNN_MAX_CPU_ISA=AVX")
     perturbed["twins"]["sr-espcn_vs_lr"]["verdict"] = "worse"
     record = stability.add(stability.add({}, base), perturbed)
-    out = verdict_stability.printout(record, perturbed, base, CLS["design"]["alpha"])
+    record = stability.add(record, _run(CLS, SR_A, "other params", params="epochs: 4\n"))
+    out = verdict_stability.printout(record, perturbed, [base], CLS["design"]["alpha"])
     assert out["runs"] == ["machine B", "machine B, ONEDNN_MAX_CPU_ISA=AVX"] and out["flipped"] == ["sr-espcn_vs_lr"]
-    assert out["calibration"] == {"against": "machine B", "alpha": 0.05, "moved_beyond_error": [],
-                                  "flipped": ["sr-espcn_vs_lr"], "borderline": [], "holds": False}
-    assert "calibration" not in verdict_stability.printout(record)  # record: no reference
+    assert out["other_params"] == ["other params"] and out["same_params"]
+    (c,) = out["calibration"]
+    assert c["against"] == "machine B" and c["alpha"] == 0.05 and c["flipped"] == ["sr-espcn_vs_lr"]
+    assert not c["moved_beyond_error"] and not c["borderline"] and not c["missing"] and not c["holds"]
+    assert "calibration" not in verdict_stability.printout(record, base)  # record: no reference
 
 
 def _script_repo(tmp_path):
@@ -124,9 +173,9 @@ def test_script_records_a_revision_replaces_by_label_and_refuses_bad_input(tmp_p
     record = json.loads((tmp_path / "metrics/stability.json").read_text())
     assert [r["label"] for r in record["runs"]] == ["A", "B"]
     assert record["runs"][1]["sr_psnr_y"]["set5 x2 fsrcnn"] == 35.51  # B replaced by the earlier revision's run
-    assert record["runs"][0]["twins"]["sr-espcn_vs_lr"] == {
-        "delta_accuracy": 0.04, "se": 0.005, "p_superiority_adjusted": 1e-5, "p_equivalence_adjusted": 1.0,
-        "verdict": "better"}
+    assert record["runs"][0]["twins"]["sr-espcn_vs_lr"] == pytest.approx({
+        "delta_accuracy": 0.04, "se": 0.005, "var_seeds": 0.004 ** 2, "df_seeds": 6.0, "analysis": "paired",
+        "p_superiority_adjusted": 1e-5, "p_equivalence_adjusted": 1.0, "verdict": "better"})
     assert record["runs"][0]["arms"]["sr-espcn"] == 0.56
     r = script("record", "--label", "C", "--rev", "HEAD")
     assert r.returncode == 2 and "--rev needs --cpu" in r.stderr
@@ -140,7 +189,10 @@ def test_script_records_a_revision_replaces_by_label_and_refuses_bad_input(tmp_p
     assert (tmp_path / "metrics/stability.json").read_text() == "{not json"  # left as it was
 
 
-def test_cpu_name(tmp_path):
+def test_cpu_name_and_model(tmp_path):
     (tmp_path / "cpuinfo").write_text("processor\t: 0\nmodel name\t: Some CPU 9000\n")
     assert stability.cpu_name(tmp_path / "cpuinfo").startswith("Some CPU 9000, ")
     assert stability.cpu_name(tmp_path / "missing").startswith("unknown CPU, ")
+    assert stability.cpu_model("Intel(R) Xeon(R) Processor, 2 cores (AVX-512)") == "Intel(R) Xeon(R) Processor"
+    assert stability.cpu_model("AMD EPYC (Zen 5), 2 cores, AVX-512") == "AMD EPYC (Zen 5)"  # not an ISA note
+    assert stability.cpu_model("Some CPU (avx2 only), 1 core") == "Some CPU"

@@ -54,29 +54,41 @@ def test_df_is_satterthwaites_on_a_fixed_array():
     x += np.array([0.0, 0.4, 0.9])[:, None, None] + np.array([0.0, 0.5])[None, :, None] + np.linspace(-2, 2, 40)
     ms = {k: v / d for k, v in _oracle_ss(x).items() for d in [crossed.table(x).ms[k][1]]}
     i, j, n = x.shape
-    # seed parts: sr / I + cls / J + sr x cls / (I J) + churn / N, as mean squares (their mains are positive)
-    coef = {"sr_seed": 1, "classifier_seed": 1, "sr_seed_x_classifier_seed": -1, "sr_seed_x_image": 0,
-            "classifier_seed_x_image": 0, "residual": 0}
     df = {"sr_seed": 2, "classifier_seed": 1, "sr_seed_x_classifier_seed": 2, "sr_seed_x_image": 78,
           "classifier_seed_x_image": 39, "residual": 78}
-    terms = [(coef[k] * ms[k] / (i * j * n), df[k]) for k in coef if coef[k]]
+    # the seed mains (sr + cls - sr x cls - sr x image - cls x image + residual) and the churn (sr x image +
+    # cls x image - residual), each mean square over I J N, as the two parts the docs name
+    mains = {"sr_seed": 1, "classifier_seed": 1, "sr_seed_x_classifier_seed": -1, "sr_seed_x_image": -1,
+             "classifier_seed_x_image": -1, "residual": 1}
+    churn = {"sr_seed_x_image": 1, "classifier_seed_x_image": 1, "residual": -1}
+    terms = [(c * ms[k] / (i * j * n), df[k]) for part in (mains, churn) for k, c in part.items()]
     image = (ms["image"] - ms["sr_seed_x_image"] - ms["classifier_seed_x_image"] + ms["residual"]) / (i * j * n)
     row, _ = crossed.contrast([x], [1.0])
-    hand = sum(v for v, _ in terms + [(image, 0)]) ** 2 / (sum(v * v / d for v, d in terms) + image ** 2 / (n - 1))
+    seeds = sum(v for v, _ in terms)
+    whole = (ms["sr_seed"] + ms["classifier_seed"] - ms["sr_seed_x_classifier_seed"]) / (i * j * n)
+    assert row["var_seeds"] == pytest.approx(whole, rel=1e-9) and seeds == pytest.approx(whole, rel=1e-9)
     assert row["var_images"] == pytest.approx(image, rel=1e-9)
+    hand = (seeds + image) ** 2 / (sum(v * v / d for v, d in terms) + image ** 2 / (n - 1))
     assert row["df"] == pytest.approx(hand, rel=1e-9)
-    assert row["df_seeds"] == pytest.approx(sum(v for v, _ in terms) ** 2 / sum(v * v / d for v, d in terms))
+    assert row["df_seeds"] == pytest.approx(seeds ** 2 / sum(v * v / d for v, d in terms), rel=1e-9)
     assert 1 < row["df"] < 6  # the seeds dominate: the images' 39 df are not borrowed
 
 
-def test_a_truncated_seed_main_never_drops_the_churn():
+def test_truncated_seed_mains_keep_the_churn():
     """Runs that differ only per image (no seed main effect) keep the churn the run means carry."""
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=(3, 3, 400))
+    x = np.random.default_rng(2).normal(size=(3, 3, 400))
+    x -= x.mean(2, keepdims=True)  # run means all equal: the mains' estimate is negative
     row, (t,) = crossed.contrast([x], [1.0])
     churn = crossed.image_noise(t) / 400
-    assert row["var_seeds"] >= churn > 0
-    assert row["var_seeds"] == pytest.approx(sum(v for v, _ in crossed.seed_terms(t)))
+    assert row["var_seeds"] == pytest.approx(churn) and churn > 0
+    assert sum(v for v, _ in crossed.seed_terms(t, crossed.MAINS)) < 0
+    assert row["df_seeds"] == pytest.approx(crossed.satterthwaite(crossed.seed_terms(t, crossed.CHURN)))
+
+
+def test_satterthwaite_against_hand_values_and_its_floor():
+    assert crossed.satterthwaite([(2.0, 4), (1.0, 2)]) == pytest.approx(9 / (4 / 4 + 1 / 2))
+    assert crossed.satterthwaite([(2.0, 1), (-1.9, 1)]) == 1.0  # the formula gives 0.0014
+    assert crossed.satterthwaite([(0.0, 3), (0.0, 7)]) == 3.0
 
 
 def test_coverage_when_seeds_dominate():
@@ -145,7 +157,7 @@ def test_a_control_table_has_only_classifier_seed_terms():
     assert x.mean(2).var(ddof=1) / 3 < row["var_seeds"] == pytest.approx(crossed.image_noise(t) / 20)
     spread = x + np.array([0.0, 0.3, 0.7])[None, :, None]
     row, _ = crossed.contrast([spread], [1.0])
-    assert row["var_seeds"] == pytest.approx(spread.mean(2).var(ddof=1) / 3) and row["df_seeds"] == 2
+    assert row["var_seeds"] == pytest.approx(spread.mean(2).var(ddof=1) / 3) and 1.9 < row["df_seeds"] <= 2
 
 
 def test_same_seed_correlation_sees_copies_and_not_independent_runs():
@@ -174,8 +186,8 @@ def test_unpaired_contrast_adds_each_arms_seeds_and_the_shared_images_once():
     a = img + rng.normal(0, 0.5, (3, 3, 500))
     b = img[None, None] + rng.normal(0, 0.5, (1, 3, 500))
     row, (ta, tb) = crossed.contrast([a, b], [1.0, -1.0])
-    seeds = sum(v for t in (ta, tb) for v, _ in crossed.seed_terms(t))
-    assert row["var_seeds"] == pytest.approx(seeds)
+    parts = [sum(v for t in (ta, tb) for v, _ in crossed.seed_terms(t, c)) for c in (crossed.MAINS, crossed.CHURN)]
+    assert row["var_seeds"] == pytest.approx(max(parts[0], 0) + parts[1])
     e = a.mean((0, 1)) - b.mean((0, 1))
     assert row["var_images"] == pytest.approx(max(0.0, (e.var(ddof=1) - crossed.image_noise(ta)
                                                         - crossed.image_noise(tb)) / 500))
