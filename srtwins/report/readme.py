@@ -148,22 +148,39 @@ def stability_section(record, cls):
     ordered = [this, *others]
     runs_text = "\n".join(f"- {r['label']} ({r['cpu']}; {_relation(r, this)}): {r['note']}"
                            for r in [*ordered, *apart])
+    alpha = cls["design"]["alpha"]
     if not others:
-        return f"{head}\n\nOnly this run of these params is recorded: nothing to compare it with yet.\n\n{runs_text}"
+        return (f"{head}\n\nOnly this run of these params is recorded: nothing to compare it with yet.\n\n"
+                f"{runs_text}{_other_params(apart, alpha)}")
+    params = f"The same params run {len(ordered)} times; the first column is the run these results come from."
+    if apart:
+        params += f" {len(apart)} run(s) of other params (params.yaml digests differ) are listed, not compared."
+    return f"{head}\n\n{params}\n\n{runs_text}\n\n{_side_by_side(ordered, alpha)}{_other_params(apart, alpha)}"
+
+
+def _side_by_side(ordered, alpha):
+    """Runs of one params file: their verdict table, spreads, and each later run's calibration against the
+    first."""
     c = stability.compare(ordered)
+    keys = list(dict.fromkeys(k for r in ordered for k in r["twins"]))
     rows = ["| twin pair | " + " | ".join(r["label"] for r in ordered) + " |", "|---|" + "---|" * len(ordered)]
-    for key in cls["twins"]:
+    for key in keys:
         cells = [_stability_cell(r["twins"].get(key)) for r in ordered]
         rows.append(f"| {key.replace('_vs_', ' vs ')} | " + " | ".join(cells) + " |")
     same = ("identical in every run" if c["verdicts_identical"] else
             f"**different**: {', '.join(k.replace('_vs_', ' vs ') for k in c['flipped'])} changed verdict")
-    params = f"The same params run {len(ordered)} times; the first column is the run these results come from."
-    if apart:
-        params += f" {len(apart)} run(s) of other params (params.yaml digests differ) are listed, not compared."
-    return (f"{head}\n\n{params}\n\n{runs_text}\n\n" + "\n".join(rows) +
-            f"\n\nVerdict table {same}. Between runs, {_sr_spread(c)}, an arm's accuracy by up to "
-            f"{100 * c['max_accuracy_spread']:.2f} points, a pair's difference by up to "
-            f"{100 * c['max_delta_spread']:.2f} points.\n\n" + _calibration_text(this, others, cls["design"]["alpha"]))
+    return ("\n".join(rows) + f"\n\nVerdict table {same}. Between runs, {_sr_spread(c)}, an arm's accuracy by up "
+            f"to {100 * c['max_accuracy_spread']:.2f} points, a pair's difference by up to "
+            f"{100 * c['max_delta_spread']:.2f} points.\n\n" + _calibration_text(ordered[0], ordered[1:], alpha))
+
+
+def _other_params(apart, alpha):
+    """Runs of other params files, each file's runs compared among themselves (never with these results)."""
+    groups = {}
+    for run in apart:
+        groups.setdefault(run["params_md5"], []).append(run)
+    return "".join(f"\n\n#### The {len(runs)} runs of params {md5[:8]} among themselves\n\n{_side_by_side(runs, alpha)}"
+                   for md5, runs in groups.items() if len(runs) > 1)
 
 
 def _relation(run, this):
