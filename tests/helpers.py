@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import yaml
 
-from srtwins.data.cifar import CIFAR10_FOLDER, CIFAR10_TEST, CIFAR10_TRAIN, JPEG_ARCHIVE, JPEG_MIRROR
+from srtwins.data.cifar import CIFAR10_FOLDER, CIFAR10_MIRROR, CIFAR10_TEST, CIFAR10_TRAIN, JPEG_ARCHIVE, JPEG_MIRROR
 from srtwins.io import decode_image
 
 CLASSES = "airplane automobile bird cat deer dog frog horse ship truck".split()
@@ -204,3 +204,23 @@ def recompute_twins(dst):
         diff = correct[t["arm"]].mean() - correct[t["baseline"]].mean()
         assert abs(unpaired["delta_accuracy"] - diff) < 1e-12, key  # one image is 1 / N: 1e-5 at most N here
     return cls
+
+
+def small_mirror(real, dst, records=64):
+    """A mirror at ``dst`` that is ``real`` (linked) except its binary CIFAR-10 folder, whose batches keep their
+    first ``records`` records under a manifest of their own: the pixel-exact subset the SR table scores shrinks
+    from 1,017 images to ``records`` for pipeline tests."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in Path(real).iterdir():
+        if entry.name != CIFAR10_MIRROR:
+            (dst / entry.name).symlink_to(entry)
+    src, out = Path(real) / CIFAR10_MIRROR / CIFAR10_FOLDER, dst / CIFAR10_MIRROR / CIFAR10_FOLDER
+    out.mkdir(parents=True)
+    rows = ["path\tbytes\tsha256\tarray_shape\tpixels_sha256"]
+    for f in sorted(src.iterdir()):
+        data = f.read_bytes()
+        data = data[:records * 3073] if f.suffix == ".bin" else data  # a record: 1 label byte + 32 x 32 x 3
+        (out / f.name).write_bytes(data)
+        rows.append(f"{CIFAR10_FOLDER}/{f.name}\t{len(data)}\t{hashlib.sha256(data).hexdigest()}\t-\t-")
+    (dst / CIFAR10_MIRROR / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
+    return dst

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
-from tests.helpers import override, recompute_twins, stage_code_deps
+from tests.helpers import override, recompute_twins, small_mirror, stage_code_deps
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +58,11 @@ def _tiny_repo(dst, profile=None, shrink=_tiny):
     """Copy the repo's files into a fresh git repo at ``dst`` with ``shrink`` applied to its params (or to the
     ``profile`` file's, which replaces them); returns its env.
 
-    Each run gets its own copy, so tests that break a run leave the shared ``repo`` intact."""
+    Each run gets its own copy, so tests that break a run leave the shared ``repo`` intact. Its mirror is the
+    real one with the pixel-exact CIFAR-10 subset cut to 64 images (tests.helpers.small_mirror)."""
     from tests.conftest import mirror_path
 
-    mirror = mirror_path()
+    mirror = small_mirror(mirror_path(), dst.with_name(dst.name + "-mirror"))
     files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
                            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for rel in files:
