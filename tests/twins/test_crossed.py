@@ -192,3 +192,34 @@ def test_unpaired_contrast_adds_each_arms_seeds_and_the_shared_images_once():
     assert row["var_images"] == pytest.approx(max(0.0, (e.var(ddof=1) - crossed.image_noise(ta)
                                                         - crossed.image_noise(tb)) / 500))
     assert row["mean"] == pytest.approx(a.mean() - b.mean())
+
+
+def test_components_are_the_expected_mean_square_solutions():
+    rng = np.random.default_rng(8)
+    i, j, n = 3, 4, 30
+    x = (rng.normal(0, 2, (i, 1, 1)) + rng.normal(0, 2, (1, j, 1)) + rng.normal(0, 2, (1, 1, n))
+         + rng.normal(0, 1, (i, j, 1)) + rng.normal(0, 1, (i, 1, n)) + rng.normal(0, 1, (1, j, n))
+         + rng.normal(0, 0.3, (i, j, n)))
+    ms = {k: v / d for k, v in _oracle_ss(x).items() for d in [crossed.table(x).ms[k][1]]}
+    e = ms["residual"]
+    want = {"sr_seed": (ms["sr_seed"] - ms["sr_seed_x_classifier_seed"] - ms["sr_seed_x_image"] + e) / (j * n),
+            "classifier_seed": (ms["classifier_seed"] - ms["sr_seed_x_classifier_seed"]
+                                - ms["classifier_seed_x_image"] + e) / (i * n),
+            "image": (ms["image"] - ms["sr_seed_x_image"] - ms["classifier_seed_x_image"] + e) / (i * j),
+            "sr_seed_x_classifier_seed": (ms["sr_seed_x_classifier_seed"] - e) / n,
+            "sr_seed_x_image": (ms["sr_seed_x_image"] - e) / j,
+            "classifier_seed_x_image": (ms["classifier_seed_x_image"] - e) / i, "residual": e}
+    got = crossed.components(crossed.table(x))
+    for term, value in want.items():
+        assert value > 0 and got[term]["variance"] == pytest.approx(value, rel=1e-9), term
+    assert got["classifier_seed_x_image"]["levels"] == {"classifier_seed": j, "image": n}
+    assert got["sr_seed_x_classifier_seed"]["levels"] == {"sr_seed": i, "classifier_seed": j}
+    assert got["image"]["levels"] == {"image": n} and got["residual"]["levels"] == {}
+
+
+def test_same_seed_correlation_reads_booleans_and_names_an_undefined_one():
+    rng = np.random.default_rng(9)
+    a, b = rng.random((2, 3, 500)) < 0.5, rng.random((1, 3, 500)) < 0.5
+    assert crossed.same_seed_correlation(a, b) == crossed.same_seed_correlation(a.astype(float), b.astype(float))
+    assert crossed.same_seed_correlation(np.ones((1, 2, 5)), np.ones((1, 2, 5))) == {
+        "correlation": None, "lower95": None, "seeds": 2}

@@ -121,3 +121,51 @@ def test_evaluate_names_a_missing_or_misshapen_run(tmp_path):
         decision.load_arm(arm, 40, [0, 1, 2], root=tmp_path)
     with pytest.raises(SrtwinsError, match=r"hr/hr/probs.npy: not found"):
         decision.load_arm(_arm("hr"), 40, [0, 1, 2], root=tmp_path)
+
+
+def test_a_row_names_its_arms_and_has_no_sensitivity_without_shared_seeds():
+    arms, correct, runs = _study({"sr-espcn": 0.6, "bicubic": 0.5})
+    correct["sr-espcn"] = pairs.Runs(correct["sr-espcn"].x, (3, 4, 5))  # no classifier seed in common
+    row = decision.decide([Twin(arms["sr-espcn"], arms["bicubic"])], runs, correct, RULE)["sr-espcn_vs_bicubic"]
+    assert {k: row[k] for k in ("arm", "baseline", "kind", "net", "params", "analysis", "sensitivity")} == {
+        "arm": "sr-espcn", "baseline": "bicubic", "kind": "sr", "net": "espcn", "params": 1000,
+        "analysis": "unpaired", "sensitivity": None}
+
+
+def _paired_study(rng):
+    """SR, bicubic and hr arms whose runs of one classifier seed share their per-image uniforms."""
+    u = rng.random((1, 3, N))
+    x = {"bicubic": (u < 0.5), "hr": (u < 0.8), "sr-espcn": np.concatenate([u < 0.55, u < 0.6, u < 0.57])}
+    return {k: pairs.Runs(v.astype(float), SEEDS) for k, v in x.items()}
+
+
+def test_the_share_is_paired_only_when_both_its_pairs_are():
+    arms = [_arm(n) for n in ("bicubic", "hr", "sr-espcn")]
+    correct = _paired_study(np.random.default_rng(8))
+    gap, shares = decision.gap_and_shares(arms, correct, RULE)
+    assert gap["analysis"] == "paired" and shares["sr-espcn"]["analysis"] == "paired"
+    assert gap["pairing"]["paired"] and set(gap["components"]) == {"paired difference"}
+    rng = np.random.default_rng(9)
+    correct["hr"] = pairs.Runs((rng.random((1, 3, N)) < 0.8).astype(float), SEEDS)  # hr no longer paired
+    gap, shares = decision.gap_and_shares(arms, correct, RULE)
+    assert gap["analysis"] == "unpaired" and shares["sr-espcn"]["analysis"] == "unpaired"
+    assert set(gap["components"]) == {"hr", "bicubic"}
+
+
+def test_evaluate_reports_every_block(tmp_path):
+    rng = np.random.default_rng(10)
+    y = rng.integers(0, 10, 100)
+    arms = {n: _arm(n) for n in ("lr", "bicubic", "hr", "sr-espcn")}
+    for n, a in arms.items():
+        p = rng.random(((3, 2) if n.startswith("sr-") else (3,)) + (100, 10))
+        _write_run(tmp_path, a, p / p.sum(-1, keepdims=True))
+    report, runs, _ = decision.evaluate(list(arms.values()), [Twin(arms["sr-espcn"], arms["lr"])], y, [0, 1, 2],
+                                        [0, 1], RULE, {"espcn": {"psnr_y": 22.0}}, root=tmp_path)
+    assert set(report) == {"arms", "twins", "gap_hr_vs_bicubic", "share_recovered", "psnr_vs_gain"}
+    assert runs["sr-espcn"][0].shape == (3, 2, 100, 10) and report["arms"]["sr-espcn"]["runs"] == 6
+    accs = report["arms"]["lr"]["accuracy_per_run"]
+    assert report["arms"]["lr"]["accuracy_std"] == pytest.approx(np.std(accs, ddof=1))
+    assert report["arms"]["lr"]["sr_runs"] == [] and report["psnr_vs_gain"]["spearman_rho"] is None
+    hr_sr = decision.describe_arm(Arm("hr-sr-espcn", "hr-sr", ("e_s0", "e_s1")), y, (runs["sr-espcn"][0][:2],
+                                                                                     [SUMMARY] * 2))
+    assert hr_sr["sr_runs"] == ["e_s0", "e_s1"] and hr_sr["runs"] == 4

@@ -90,3 +90,38 @@ def test_share_interval_covers_when_numerator_and_gap_share_the_bicubic_runs():
         truth = (sps.norm.cdf(0.1 / np.sqrt(2 + 0.0225)) - 0.5) / (sps.norm.cdf(0.4 / np.sqrt(2 + 0.0225)) - 0.5)
         hits.append(got["ci95_low"] <= truth <= got["ci95_high"])
     assert 0.92 <= np.mean(hits) <= 0.99
+
+
+def test_verdicts_at_the_boundaries():
+    row = {"mean": 0.0, "se": 0.01}
+    at_alpha = pairs.decide_all({"a": row | {"p_superiority": 0.05, "p_equivalence": 0.05}}, 0.05)["a"]
+    assert at_alpha["verdict"] == "undecided" and at_alpha["within_margin"] is False
+    zero = pairs.decide_all({"a": row | {"p_superiority": 0.01, "p_equivalence": 0.9}}, 0.05)["a"]
+    assert zero["verdict"] == "worse"  # better needs a positive difference
+
+
+def _shared_uniforms(rng, accuracies, shape=(3, 3, 2000)):
+    """Arms whose runs of one classifier seed share their uniforms: strongly paired, every pair."""
+    u = rng.random((1,) + shape[1:])
+    return [pairs.Runs((np.broadcast_to(u, (k,) + shape[1:]) < p).astype(float), (0, 1, 2)) for k, p in accuracies]
+
+
+def test_share_by_paired_analysis_when_both_pairs_are_paired():
+    rng = np.random.default_rng(6)
+    sr, bic, hr = _shared_uniforms(rng, [(3, 0.6), (1, 0.5), (1, 0.8)])
+    sr = pairs.Runs(np.clip(sr.x - (rng.random(sr.x.shape) < 0.05), 0, 1), sr.seeds)  # SR seeds differ a little
+    paired = pairs.share(sr, bic, hr, True, 0.1, 0.05)
+    unpaired = pairs.share(sr, bic, hr, False, 0.1, 0.05)
+    assert paired["analysis"] == "paired" and unpaired["analysis"] == "unpaired"
+    assert paired["share"] == pytest.approx(unpaired["share"]) and paired["se"] < unpaired["se"]
+    z = pairs.analyses([sr, bic, hr], [1.0, paired["share"] - 1.0, -paired["share"]], 0.1)["paired"]
+    gap = hr.x.mean() - bic.x.mean()
+    assert paired["se"] == pytest.approx(z["se"] / gap) and paired["df"] == pytest.approx(z["df"])
+
+
+def test_unpaired_only_analyses_say_so():
+    rng = np.random.default_rng(7)
+    both = pairs.analyses([pairs.Runs(_bern(rng, (2, 2, 40), 0.5), (0, 5)),
+                           pairs.Runs(_bern(rng, (1, 2, 40), 0.5), (0, 1))], [1.0, -1.0], 0.1)
+    assert both["pairing"] == {"seeds": [0], "paired": False} and both["unpaired"]["runs"] == [4, 2]
+    assert pairs.primary(both) == ("unpaired", None)

@@ -48,3 +48,22 @@ def test_rank_correlation_covers_zero_for_nets_of_equal_gains_and_needs_three():
     ordered = np.arange(4)[:, None] * 0.1 + gains * 0.01
     assert stats.rank_correlation([1, 2, 3, 4], ordered, n_boot=100)["ci95_low"] == pytest.approx(1.0)
     assert stats.rank_correlation([1, 2], gains[:2])["spearman_rho"] is None
+
+
+def test_holm_caps_at_one_and_keeps_ties():
+    assert stats.holm([0.7, 0.9]) == [1.0, 1.0]
+    assert stats.holm([0.02, 0.02, 0.5]) == pytest.approx([0.06, 0.06, 0.5])
+
+
+def test_rank_correlation_percentile_interval_of_its_seeded_bootstrap():
+    from scipy.stats import spearmanr
+    rng = np.random.default_rng(2)
+    gains = rng.random((3, 50))
+    got = stats.rank_correlation([3, 1, 2], gains, n_boot=200, seed=7)
+    boot = np.random.default_rng(7)
+    reps = [spearmanr([3, 1, 2], gains[:, boot.integers(0, 50, 50)].mean(1)).statistic for _ in range(200)]
+    assert (got["ci95_low"], got["ci95_high"]) == pytest.approx(tuple(np.nanpercentile(reps, [2.5, 97.5])))
+    five = rng.random((5, 50)) + np.arange(5)[:, None] * 0.05
+    draws = {tuple(stats.rank_correlation([1, 2, 3, 4, 5], five, n_boot=15, seed=s).values()) for s in (7, 8)}
+    assert len(draws) == 2  # the seed is the bootstrap's
+    assert stats.rank_correlation([1, 2], gains[:2]) == {"spearman_rho": None, "ci95_low": None, "ci95_high": None}
