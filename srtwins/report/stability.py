@@ -17,7 +17,6 @@ from srtwins.twins.crossed import satterthwaite
 KEYS = ("label", "cpu", "note", "params_md5", "sr_psnr_y", "arms", "twins")
 TWIN_KEYS = ("delta_accuracy", "se", "var_seeds", "df_seeds", "analysis", "p_superiority_adjusted",
              "p_equivalence_adjusted", "verdict")
-DECIDED = ("better", "worse", "equivalent")
 
 
 def summary(cls, sr, params_text, label, cpu, note):
